@@ -1,0 +1,75 @@
+//! Status codes and the one error type of the crate.
+//!
+//! The numeric values are part of the C ABI: they are never changed or
+//! reused, new statuses only get new numbers.
+
+use std::fmt;
+
+/// Result of every fallible call. `#[repr(C)]` with explicit values because
+/// softphones and the Python binding compare against these numbers. The
+/// variants carry their C names so that code, header and docs say the same.
+/// The C functions return them as `int`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Success.
+    PROVISION_OK = 0,
+    /// A NULL handle or string, text that is not UTF-8, or a value out of range.
+    PROVISION_ERR_ARGUMENT = 1,
+    /// The provision file does not exist: provisioning is off.
+    PROVISION_ERR_NOT_FOUND = 2,
+    /// A file exists but could not be read or written.
+    PROVISION_ERR_IO = 3,
+    /// The provision file or a local config is malformed.
+    PROVISION_ERR_FORMAT = 4,
+    /// `user_input_authentication` is 1 and no credentials were set.
+    PROVISION_ERR_CREDENTIALS = 5,
+    /// No URL succeeded and at least one answered `<error>`: the message is its text.
+    PROVISION_ERR_SERVER = 6,
+    /// No URL succeeded and none answered `<error>`: the message lists each URL and why.
+    PROVISION_ERR_FETCH = 7,
+    /// A call is active: provisioning waits until hang-up.
+    PROVISION_ERR_DEFERRED = 8,
+    /// A bug: a panic caught at the ABI boundary.
+    PROVISION_ERR_INTERNAL = 9,
+}
+
+/// A status and the message a user or an admin can act on. Messages name the
+/// file, URL or element at fault and never contain a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub status: Status,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(status: Status, message: impl Into<String>) -> Self {
+        Error {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn argument(message: impl Into<String>) -> Self {
+        Self::new(Status::PROVISION_ERR_ARGUMENT, message)
+    }
+
+    pub fn format(message: impl Into<String>) -> Self {
+        Self::new(Status::PROVISION_ERR_FORMAT, message)
+    }
+
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::new(Status::PROVISION_ERR_IO, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,294 @@
+//! Asking the base URLs, in order, for `BASE + "configuration"`.
+//!
+//! Every way a URL can fail (transport, TLS, HTTP status, a body that is not
+//! XML, an `<error>` answer, an answer without any significant section) moves
+//! on to the next URL; the final error says what happened at each one.
+
+use crate::error::{Error, Result, Status};
+use crate::provision_file::{AuthType, Settings};
+use crate::xml::{self, Element, Scan};
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::time::Duration;
+use ureq::http::StatusCode;
+use url::Url;
+
+/// Answers larger than this (after decompression) fail their URL: a phone
+/// must not be made to hold an endless body. 32 MiB is about 40 000 accounts.
+pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
+/// Redirects followed per URL before it counts as failed.
+pub const MAX_REDIRECTS: usize = 5;
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
+/// spaces, non-ASCII) is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A user name and password. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+/// A usable answer: well-formed, 2xx, not `<error>`, with at least one
+/// significant section.
+#[derive(Debug)]
+pub struct Answer {
+    /// The base URL that served it, as written in the provision file.
+    pub base_url: String,
+    pub body: String,
+    pub scan: Scan,
+}
+
+/// How one URL failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered `<error>text</error>` (any HTTP status).
+    Server(String),
+    /// Anything else, as a sentence.
+    Other(String),
+}
+
+/// The lowercase hex MD5 that the `url` authentication type sends.
+pub fn md5_hex(password: &str) -> String {
+    Md5::digest(password.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `base` with `configuration` appended to its path; its query is kept.
+pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
+    let mut url = Url::parse(base).map_err(|e| format!("'{base}' is not a URL: {e}"))?;
+    let mut path = url.path().to_owned();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    path.push_str("configuration");
+    url.set_path(&path);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// What is sent to every URL, derived once per run.
+struct Auth {
+    /// `Authorization` header value for `basic`.
+    header: Option<String>,
+    /// `user=..&password=..` for `url`.
+    query: Option<String>,
+    /// Strings that must never appear in a message.
+    secrets: Vec<String>,
+}
+
+impl Auth {
+    fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
+        let mut auth = Auth {
+            header: None,
+            query: None,
+            secrets: Vec::new(),
+        };
+        let Some(c) = credentials.filter(|_| settings.use_authentication) else {
+            return auth;
+        };
+        match settings.authentication_type {
+            AuthType::Basic => {
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{}:{}", c.user, c.password).as_bytes());
+                auth.header = Some(format!("Basic {token}"));
+                auth.secrets.push(token);
+            }
+            AuthType::Url => {
+                let digest = md5_hex(&c.password);
+                let user = utf8_percent_encode(&c.user, QUERY_VALUE);
+                auth.query = Some(format!("user={user}&password={digest}"));
+                auth.secrets.push(digest);
+            }
+        }
+        if !c.password.is_empty() {
+            auth.secrets.push(c.password.clone());
+        }
+        auth
+    }
+
+    /// Replaces every secret in `message` so it can be shown or logged.
+    fn scrub(&self, message: String) -> String {
+        self.secrets.iter().fold(message, |m, s| m.replace(s.as_str(), "***"))
+    }
+}
+
+/// The HTTP side: one agent per handle, so connections are reused across runs.
+pub struct Fetcher {
+    agent: ureq::Agent,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Self::new(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT)
+    }
+}
+
+impl Fetcher {
+    pub fn new(connect: Duration, total: Duration) -> Fetcher {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            // Statuses and redirects are ours to judge: an `<error>` body may
+            // come with a 401, and redirects must not leak credentials.
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(total))
+            .user_agent(concat!("libprovision/", env!("CARGO_PKG_VERSION")))
+            .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
+            .tls_config(tls)
+            .build()
+            .new_agent();
+        Fetcher { agent }
+    }
+
+    /// Tries each base URL in turn; the first usable answer wins.
+    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>) -> Result<Answer> {
+        let auth = Auth::new(settings, credentials);
+        let mut failures = Vec::new();
+        let mut server_error = None;
+        for base in &settings.base_urls {
+            match self.try_url(base, settings, &auth) {
+                Ok(answer) => return Ok(answer),
+                Err((shown, failure)) => {
+                    let reason = match failure {
+                        Failure::Server(text) => {
+                            let text = auth.scrub(text);
+                            server_error = Some(text.clone());
+                            format!("server error: {text}")
+                        }
+                        Failure::Other(reason) => auth.scrub(reason),
+                    };
+                    failures.push(format!("{}: {reason}", auth.scrub(shown)));
+                }
+            }
+        }
+        Err(match server_error {
+            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
+            None => Error::new(
+                Status::PROVISION_ERR_FETCH,
+                format!("no base URL succeeded: {}", failures.join("; ")),
+            ),
+        })
+    }
+
+    /// One base URL. On failure, returns the URL as it may be shown (no
+    /// credentials) and what went wrong.
+    fn try_url(&self, base: &str, settings: &Settings, auth: &Auth) -> std::result::Result<Answer, (String, Failure)> {
+        let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
+        let shown = url.to_string();
+        let fail = |f: Failure| (shown.clone(), f);
+        let mut request_url = url.clone();
+        if let Some(creds) = &auth.query {
+            let query = match url.query() {
+                Some(q) if !q.is_empty() => format!("{q}&{creds}"),
+                _ => creds.clone(),
+            };
+            request_url.set_query(Some(&query));
+        }
+        let (status, bytes) = self.get(request_url, auth).map_err(|m| fail(Failure::Other(m)))?;
+        let text = xml::decode(bytes);
+        let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
+        if let (Ok(text), Ok(scan)) = (&text, &scan) {
+            if scan.root_name == "error" {
+                let message = Element::parse(text).map(|e| e.all_text().trim().to_owned());
+                return Err(fail(Failure::Server(message.unwrap_or_default())));
+            }
+        }
+        if !status.is_success() {
+            return Err(fail(Failure::Other(format!("HTTP {status}"))));
+        }
+        let (body, scan) = match (text, scan) {
+            (Ok(body), Ok(scan)) => (body, scan),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))));
+            }
+        };
+        if !settings.significant_sections.iter().any(|s| scan.has_section(s)) {
+            return Err(fail(Failure::Other(format!(
+                "the answer (root <{}>) holds none of the significant sections",
+                scan.root_name
+            ))));
+        }
+        Ok(Answer {
+            base_url: base.to_owned(),
+            body,
+            scan,
+        })
+    }
+
+    /// GET with our redirect policy: a few hops at most, never from https to
+    /// http, and credentials only to the origin they were meant for.
+    fn get(&self, mut url: Url, auth: &Auth) -> std::result::Result<(StatusCode, Vec<u8>), String> {
+        let origin = url.origin();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = self.agent.get(url.as_str());
+            if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
+                request = request.header("Authorization", header);
+            }
+            let mut response = request.call().map_err(describe)?;
+            let status = response.status();
+            let location = response.headers().get("location").and_then(|v| v.to_str().ok());
+            if let (true, Some(location)) = (status.is_redirection(), location) {
+                let next = url.join(location).map_err(|e| format!("bad redirect Location: {e}"))?;
+                if url.scheme() == "https" && next.scheme() != "https" {
+                    return Err(format!("refused a redirect from https to {}", next.scheme()));
+                }
+                url = next;
+                continue;
+            }
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .read_to_vec()
+                .map_err(describe)?;
+            return Ok((status, body));
+        }
+        Err(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+}
+
+/// A transport error as a short sentence.
+fn describe(e: ureq::Error) -> String {
+    match e {
+        ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_is_appended_to_the_path() {
+        let cases = [
+            ("http://h/", "http://h/configuration"),
+            ("http://h", "http://h/configuration"),
+            ("http://h/prov", "http://h/prov/configuration"),
+            ("https://h:8443/a/b/?x=1&y=%2B", "https://h:8443/a/b/configuration?x=1&y=%2B"),
+        ];
+        for (base, want) in cases {
+            assert_eq!(configuration_url(base).unwrap().as_str(), want);
+        }
+    }
+
+    #[test]
+    fn md5_is_lowercase_hex() {
+        assert_eq!(md5_hex("secret"), "5ebe2294ecd0e0f08eab7690d2a6ee69");
+    }
+}

@@ -1,0 +1,298 @@
+//! The C ABI: a thin layer over [`Provisioner`].
+//!
+//! Every exported function runs its body through one of two panic
+//! boundaries ([`call`] for status-returning functions, [`guard`] for the
+//! rest), so no panic ever unwinds into C, and takes its pointers through the
+//! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
+//! status, never a crash. The doc comments here become `include/provision.h`.
+
+use crate::{Error, Provisioner, Result, Status};
+use libc::{c_char, c_int};
+use std::any::Any;
+use std::cell::RefCell;
+use std::ffi::{CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::ptr;
+
+/// An opaque provisioning handle: one provision file, its credentials and
+/// the outcome of the last successful run. Create it with `provision_load`
+/// or `provision_load_xml`, release it with `provision_free`. A handle may be
+/// used from any thread, but from one thread at a time.
+pub struct Provision {
+    core: Provisioner,
+    // C copies of the last outcome, owned here so that the accessors can
+    // hand out pointers that stay valid until the next call on the handle.
+    config: Option<CString>,
+    source_url: Option<CString>,
+}
+
+impl Provision {
+    fn new(core: Provisioner) -> Provision {
+        Provision {
+            core,
+            config: None,
+            source_url: None,
+        }
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    // A message never holds NUL, but a C string must not be cut short if one did.
+    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = message);
+}
+
+/// The boundary of every status-returning function: clears the thread's last
+/// error, runs `body`, turns a panic into INTERNAL and records the message.
+fn call(body: impl FnOnce() -> Result<()>) -> c_int {
+    set_last_error("");
+    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| Err(internal(panic)));
+    match result {
+        Ok(()) => Status::PROVISION_OK as c_int,
+        Err(e) => {
+            set_last_error(&e.message);
+            e.status as c_int
+        }
+    }
+}
+
+/// The boundary of the accessors: a panic gives `fallback`.
+fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn internal(panic: Box<dyn Any + Send>) -> Error {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    Error::new(Status::PROVISION_ERR_INTERNAL, format!("internal error (a bug in libprovision): {what}"))
+}
+
+/// A required string argument.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string that outlives `'a`.
+unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(Error::argument(format!("{name} is NULL")));
+    }
+    CStr::from_ptr(ptr)
+        .to_str()
+        .map_err(|_| Error::argument(format!("{name} is not UTF-8")))
+}
+
+/// An optional string argument: NULL is `None`.
+///
+/// # Safety
+/// As [`arg_str`].
+unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        arg_str(ptr, name).map(Some)
+    }
+}
+
+/// # Safety
+/// `p` is NULL or a live handle from `provision_load*`.
+unsafe fn handle<'a>(p: *const Provision) -> Result<&'a Provision> {
+    p.as_ref().ok_or_else(|| Error::argument("the handle is NULL"))
+}
+
+/// # Safety
+/// As [`handle`], and no other reference to the handle is in use.
+unsafe fn handle_mut<'a>(p: *mut Provision) -> Result<&'a mut Provision> {
+    p.as_mut().ok_or_else(|| Error::argument("the handle is NULL"))
+}
+
+/// # Safety
+/// `out` is NULL or points to writable storage for a handle pointer.
+unsafe fn create(out: *mut *mut Provision, make: impl FnOnce() -> Result<Provisioner>) -> c_int {
+    call(|| {
+        let out = out.as_mut().ok_or_else(|| Error::argument("out is NULL"))?;
+        *out = ptr::null_mut();
+        *out = Box::into_raw(Box::new(Provision::new(make()?)));
+        Ok(())
+    })
+}
+
+/// Reads and validates the provision file at `provision_path` and stores a
+/// new handle in `*out` (NULL after a failure).
+///
+/// Returns PROVISION_OK; PROVISION_ERR_NOT_FOUND when the file does not exist
+/// (provisioning is off); PROVISION_ERR_IO when it cannot be read (a folder,
+/// no permission); PROVISION_ERR_FORMAT when it is malformed (the message
+/// names the file, line and element); PROVISION_ERR_ARGUMENT for NULL or
+/// non-UTF-8 arguments.
+///
+/// # Safety
+/// `provision_path` is NULL or a NUL-terminated string; `out` is NULL or
+/// points to writable storage for a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn provision_load(provision_path: *const c_char, out: *mut *mut Provision) -> c_int {
+    create(out, || {
+        let path = arg_str(provision_path, "provision_path")?;
+        Provisioner::load(Path::new(path))
+    })
+}
+
+/// As `provision_load`, from the text of a provision file held in memory.
+///
+/// # Safety
+/// As `provision_load`.
+#[no_mangle]
+pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *mut *mut Provision) -> c_int {
+    create(out, || Provisioner::from_xml(arg_str(provision_xml, "provision_xml")?))
+}
+
+/// Releases a handle and every string it handed out. NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or a handle from `provision_load*` not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn provision_free(p: *mut Provision) {
+    guard((), || {
+        if !p.is_null() {
+            drop(Box::from_raw(p));
+        }
+    })
+}
+
+/// Sets the credentials to send, overriding the file's `user`/`password`.
+/// Required before `provision_run` when `user_input_authentication` is 1.
+/// The password is kept in memory only and never appears in a message.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `user` and `password` are NULL or
+/// NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *const c_char, password: *const c_char) -> c_int {
+    call(|| {
+        let h = handle_mut(p)?;
+        let user = arg_str(user, "user")?;
+        let password = arg_str(password, "password")?;
+        h.core.set_credentials(user, password);
+        Ok(())
+    })
+}
+
+/// Provisions: reads the local config at `local_config_path` (NULL or a
+/// missing file: none), asks each base URL in turn for BASE + "configuration",
+/// and merges the first usable answer into the local config. Nothing is
+/// written to disk; see `provision_store_local`.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_CREDENTIALS before any request when
+/// credentials are needed and missing; PROVISION_ERR_FORMAT or
+/// PROVISION_ERR_IO for a bad local config (nothing is fetched);
+/// PROVISION_ERR_SERVER when a server answered `<error>` (the last error is
+/// exactly its text, to show the user); PROVISION_ERR_FETCH when every URL
+/// failed otherwise (the last error lists each URL and why). A failed run
+/// leaves the previous outcome in place.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `local_config_path` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_run(p: *mut Provision, local_config_path: *const c_char) -> c_int {
+    call(|| {
+        let h = handle_mut(p)?;
+        let local = arg_opt_str(local_config_path, "local_config_path")?;
+        let outcome = h.core.run(local.map(Path::new))?;
+        let c_string = |s: &str| {
+            CString::new(s).map_err(|_| Error::new(Status::PROVISION_ERR_INTERNAL, "a NUL byte in a checked document"))
+        };
+        let config = c_string(&outcome.config)?;
+        let source_url = c_string(&outcome.source_url)?;
+        h.config = Some(config);
+        h.source_url = Some(source_url);
+        Ok(())
+    })
+}
+
+/// The merged config of the last successful run, or NULL before one (or for
+/// a NULL handle). Owned by the handle.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_config(p: *const Provision) -> *const c_char {
+    guard(ptr::null(), || {
+        p.as_ref().and_then(|h| h.config.as_ref()).map_or(ptr::null(), |c| c.as_ptr())
+    })
+}
+
+/// The base URL, as written in the provision file, that served the last
+/// successful run; NULL before one. Owned by the handle.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_source_url(p: *const Provision) -> *const c_char {
+    guard(ptr::null(), || {
+        p.as_ref().and_then(|h| h.source_url.as_ref()).map_or(ptr::null(), |c| c.as_ptr())
+    })
+}
+
+/// 1 if the last successful run provisioned `section` (it is significant and
+/// the answer held it), else 0, also for NULL arguments.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `section` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_is_provisioned(p: *const Provision, section: *const c_char) -> c_int {
+    guard(0, || {
+        let (Ok(h), Ok(section)) = (handle(p), arg_str(section, "section")) else {
+            return 0;
+        };
+        let provisioned = h.core.last().is_some_and(|l| l.provisioned.iter().any(|s| s == section));
+        c_int::from(provisioned)
+    })
+}
+
+/// Writes `config_xml` (NULL: the merged config of the last run) to
+/// `local_config_path` without the sections the last successful run
+/// provisioned. The write is atomic (temp file, fsync, rename); a new file
+/// gets mode 0600, an existing one keeps its mode.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_FORMAT when `config_xml` is malformed;
+/// PROVISION_ERR_IO when the file cannot be written (the old one is kept);
+/// PROVISION_ERR_ARGUMENT for NULL arguments, or NULL `config_xml` before any
+/// successful run.
+///
+/// # Safety
+/// `p` is NULL or a live handle; the strings are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn provision_store_local(
+    p: *const Provision,
+    config_xml: *const c_char,
+    local_config_path: *const c_char,
+) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let config = arg_opt_str(config_xml, "config_xml")?;
+        let path = arg_str(local_config_path, "local_config_path")?;
+        h.core.store_local(config, Path::new(path))
+    })
+}
+
+/// The message of the last call on this thread that returned a failure; ""
+/// when the last call succeeded. Never NULL. Owned by the thread, valid until
+/// its next call into the library. Never contains a password.
+#[no_mangle]
+pub extern "C" fn provision_last_error() -> *const c_char {
+    guard(c"".as_ptr(), || LAST_ERROR.with(|e| e.borrow().as_ptr()))
+}
+
+/// The library's version, e.g. "0.1.0". Static.
+#[no_mangle]
+pub extern "C" fn provision_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+

@@ -1,0 +1,18 @@
+//! libprovision: provisions a softphone from an operator's web server, as
+//! described by a Zoiper-style provision file.
+//!
+//! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
+//! See README.md for the contract and the decisions behind it.
+
+pub mod error;
+pub mod fetch;
+pub mod ffi;
+pub mod merge;
+pub mod provision_file;
+pub mod provisioner;
+pub mod store;
+pub mod xml;
+
+pub use error::{Error, Result, Status};
+pub use provision_file::{AuthType, Settings};
+pub use provisioner::{Outcome, Provisioner};

@@ -1,0 +1,411 @@
+//! Checked, byte-positioned reading of XML documents.
+//!
+//! Everything the library reads (provision files, local configs, answers)
+//! goes through [`Checked`], so one place decides what "well-formed" means:
+//! UTF-8 only, one root element, no text outside it, balanced tags, valid
+//! attributes, and no DOCTYPE, so no entity is ever expanded beyond the five
+//! predefined ones and character references.
+//!
+//! [`Scan`] keeps only byte spans (root tags and the root's element children,
+//! the *sections*); the merge copies those spans, which keeps every byte it
+//! does not replace exactly as it was.
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::Reader;
+use std::fmt;
+use std::ops::Range;
+
+/// Where and why a document is not acceptable. Line and column are 1-based;
+/// the column counts characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for XmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+impl XmlError {
+    fn at(bytes: &[u8], pos: usize, message: impl Into<String>) -> Self {
+        let before = &bytes[..pos.min(bytes.len())];
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        // Count characters, not bytes: skip UTF-8 continuation bytes.
+        let column = before[line_start..].iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
+        XmlError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// Takes the bytes of a file or an answer as a document: UTF-8 (validated
+/// once, here) without NUL, since the result crosses the C ABI as a C string.
+pub fn decode(bytes: Vec<u8>) -> Result<String, XmlError> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(XmlError::at(&bytes, pos, "the document contains a NUL character"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        XmlError::at(e.as_bytes(), pos, "the document is not valid UTF-8")
+    })
+}
+
+/// One event of a checked document with its byte span and its depth: the
+/// root element is at depth 0, its children (and text directly inside it)
+/// at depth 1. An end tag has the depth of its element.
+pub struct Item<'a> {
+    pub event: Event<'a>,
+    pub span: Range<usize>,
+    pub depth: usize,
+}
+
+/// A quick-xml reader that rejects what we do not accept.
+pub struct Checked<'a> {
+    reader: Reader<&'a [u8]>,
+    bytes: &'a [u8],
+    open: usize,
+    root_seen: bool,
+}
+
+impl<'a> Checked<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Checked {
+            reader: Reader::from_str(text),
+            bytes: text.as_bytes(),
+            open: 0,
+            root_seen: false,
+        }
+    }
+
+    fn error(&self, pos: usize, message: impl Into<String>) -> XmlError {
+        XmlError::at(self.bytes, pos, message)
+    }
+
+    /// The next event, or `None` at the end of a complete document.
+    pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
+        let start = self.reader.buffer_position() as usize;
+        let event = match self.reader.read_event() {
+            Ok(event) => event,
+            Err(e) => {
+                let pos = self.reader.error_position() as usize;
+                return Err(self.error(pos, e.to_string()));
+            }
+        };
+        let span = start..self.reader.buffer_position() as usize;
+        let mut depth = self.open;
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                if self.open == 0 {
+                    if self.root_seen {
+                        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                        return Err(self.error(start, format!("a second root element <{name}>")));
+                    }
+                    self.root_seen = true;
+                }
+                self.check_attributes(e, start)?;
+                if matches!(event, Event::Start(_)) {
+                    self.open += 1;
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has already matched the name against the open tag.
+                self.open -= 1;
+                depth = self.open;
+            }
+            Event::Text(t) if self.open == 0 && !is_blank(t) => {
+                return Err(self.error(start, "text outside the root element"));
+            }
+            Event::CData(_) if self.open == 0 => {
+                return Err(self.error(start, "CDATA outside the root element"));
+            }
+            Event::GeneralRef(r) => {
+                if self.open == 0 {
+                    return Err(self.error(start, "a reference outside the root element"));
+                }
+                resolve_reference(r).map_err(|m| self.error(start, m))?;
+            }
+            Event::DocType(_) => {
+                return Err(self.error(
+                    start,
+                    "a DOCTYPE is not allowed (entities are never declared or expanded)",
+                ));
+            }
+            Event::Decl(d) => {
+                if let Some(Ok(encoding)) = d.encoding() {
+                    let encoding = String::from_utf8_lossy(&encoding).into_owned();
+                    if !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
+                        return Err(self.error(
+                            start,
+                            format!("declared encoding '{encoding}' is not supported: the document must be UTF-8"),
+                        ));
+                    }
+                }
+            }
+            Event::Eof => {
+                if !self.root_seen {
+                    return Err(self.error(start, "no root element"));
+                }
+                if self.open > 0 {
+                    let open = self.open;
+                    return Err(self.error(start, format!("the document ends with {open} element(s) not closed")));
+                }
+                return Ok(None);
+            }
+            _ => {}
+        }
+        Ok(Some(Item { event, span, depth }))
+    }
+
+    fn check_attributes(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
+        for attribute in e.attributes() {
+            attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The text a reference stands for: a character reference or one of the five
+/// predefined entities. Anything else is an error, never a lookup.
+fn resolve_reference(r: &BytesRef<'_>) -> Result<String, String> {
+    let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(c.to_string()),
+            _ => Err(format!("invalid character reference &{name};")),
+        };
+    }
+    quick_xml::escape::resolve_predefined_entity(&name)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("unknown entity &{name}; (only the predefined entities are allowed)"))
+}
+
+/// A direct child element of the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    /// The element itself, from `<` of its start tag to `>` of its end tag.
+    pub span: Range<usize>,
+    /// Where the blank text just before the element starts (== `span.start`
+    /// when there is none): removing `lead..span.end` removes the section
+    /// together with its indentation.
+    pub lead: usize,
+}
+
+/// The byte layout of a document: its root and its sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    pub root_name: String,
+    /// The root's start tag, or the whole element when it is empty (`<options/>`).
+    pub root_start: Range<usize>,
+    /// The root's end tag; `None` for an empty root element.
+    pub root_end: Option<Range<usize>>,
+    /// Start of the blank text before the root's end tag (its `lead`).
+    pub root_end_lead: usize,
+    pub sections: Vec<Section>,
+}
+
+impl Scan {
+    /// Reads the whole document once, checking it as it goes.
+    pub fn new(text: &str) -> Result<Scan, XmlError> {
+        let mut reader = Checked::new(text);
+        let mut scan = Scan {
+            root_name: String::new(),
+            root_start: 0..0,
+            root_end: None,
+            root_end_lead: 0,
+            sections: Vec::new(),
+        };
+        // Start of the run of blank text that ends where the next item starts.
+        let mut blank_from: Option<usize> = None;
+        let mut open_section: Option<Section> = None;
+        while let Some(item) = reader.next_item()? {
+            let lead = blank_from.take().unwrap_or(item.span.start);
+            match (&item.event, item.depth) {
+                (Event::Start(e) | Event::Empty(e), 0) => {
+                    scan.root_name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    scan.root_start = item.span.clone();
+                    scan.root_end_lead = item.span.end;
+                }
+                (Event::End(_), 0) => {
+                    scan.root_end_lead = lead;
+                    scan.root_end = Some(item.span.clone());
+                }
+                (Event::Start(e) | Event::Empty(e), 1) => {
+                    let section = Section {
+                        name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                        span: item.span.clone(),
+                        lead,
+                    };
+                    if matches!(item.event, Event::Start(_)) {
+                        open_section = Some(section);
+                    } else {
+                        scan.sections.push(section);
+                    }
+                }
+                (Event::End(_), 1) => {
+                    if let Some(mut section) = open_section.take() {
+                        section.span.end = item.span.end;
+                        scan.sections.push(section);
+                    }
+                }
+                (Event::Text(t), 1) if is_blank(t) => blank_from = Some(lead),
+                _ => {}
+            }
+        }
+        Ok(scan)
+    }
+
+    pub fn has_section(&self, name: &str) -> bool {
+        self.sections.iter().any(|s| s.name == name)
+    }
+}
+
+/// A small element tree, for documents that are read for their values
+/// (provision files, `<error>` answers) rather than copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    /// Character data directly inside the element, references resolved.
+    pub text: String,
+    pub children: Vec<Element>,
+    /// 1-based line of the start tag, for messages.
+    pub line: usize,
+}
+
+impl Element {
+    pub fn parse(text: &str) -> Result<Element, XmlError> {
+        let mut reader = Checked::new(text);
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root = None;
+        while let Some(item) = reader.next_item()? {
+            let bad_text = |e| XmlError::at(text.as_bytes(), item.span.start, format!("{e}"));
+            match &item.event {
+                Event::Start(e) | Event::Empty(e) => {
+                    let element = Element {
+                        name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                        line: XmlError::at(text.as_bytes(), item.span.start, "").line,
+                        ..Element::default()
+                    };
+                    if matches!(item.event, Event::Start(_)) {
+                        stack.push(element);
+                    } else if let Some(parent) = stack.last_mut() {
+                        parent.children.push(element);
+                    } else {
+                        root = Some(element);
+                    }
+                }
+                Event::End(_) => {
+                    let done = stack.pop().expect("the reader balances tags");
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(done),
+                        None => root = Some(done),
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some(current) = stack.last_mut() {
+                        current.text.push_str(&t.xml10_content().map_err(bad_text)?);
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(current) = stack.last_mut() {
+                        current.text.push_str(&t.decode().map_err(bad_text)?);
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if let Some(current) = stack.last_mut() {
+                        let resolved = resolve_reference(r)
+                            .map_err(|m| XmlError::at(text.as_bytes(), item.span.start, m))?;
+                        current.text.push_str(&resolved);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(root.expect("the reader requires a root element"))
+    }
+
+    /// All character data of the element and its descendants, in order.
+    pub fn all_text(&self) -> String {
+        let mut out = self.text.clone();
+        for child in &self.children {
+            out.push_str(&child.all_text());
+        }
+        out
+    }
+
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_records_sections_with_their_indentation() {
+        let doc = "<?xml version=\"1.0\"?>\n<options a=\"1\">\n  <general/>\n  <accounts><account/></accounts>\n</options>\n";
+        let scan = Scan::new(doc).unwrap();
+        assert_eq!(scan.root_name, "options");
+        let names: Vec<_> = scan.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["general", "accounts"]);
+        let accounts = &scan.sections[1];
+        assert_eq!(&doc[accounts.span.clone()], "<accounts><account/></accounts>");
+        assert_eq!(&doc[accounts.lead..accounts.span.start], "\n  ");
+        assert_eq!(&doc[scan.root_end.clone().unwrap()], "</options>");
+        assert_eq!(&doc[scan.root_end_lead..scan.root_end.unwrap().start], "\n");
+    }
+
+    #[test]
+    fn malformed_documents_report_line_and_column() {
+        let err = Scan::new("<a>\n  <b></c>\n</a>").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 6), "{err}");
+        let err = Scan::new("<a/>\n<b/>").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("second root"), "{err}");
+        assert!(Scan::new("<a>").is_err());
+        assert!(Scan::new("").is_err());
+        assert!(Scan::new("<a/>junk").is_err());
+    }
+
+    #[test]
+    fn doctype_and_custom_entities_are_refused() {
+        let bomb = "<!DOCTYPE a [<!ENTITY x \"xx\">]><a>&x;</a>";
+        assert!(Scan::new(bomb).unwrap_err().message.contains("DOCTYPE"));
+        let err = Scan::new("<a>&x;</a>").unwrap_err();
+        assert!(err.message.contains("&x;"), "{err}");
+        assert!(Scan::new("<a>&amp;&#65;&#x42;</a>").is_ok());
+    }
+
+    #[test]
+    fn declared_encodings_other_than_utf8_are_refused() {
+        let err = Scan::new("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>").unwrap_err();
+        assert!(err.message.contains("ISO-8859-1"), "{err}");
+        assert!(Scan::new("<?xml version=\"1.0\" encoding=\"UTF-8\"?><a/>").is_ok());
+    }
+
+    #[test]
+    fn decode_rejects_invalid_utf8_and_nul() {
+        let err = decode(b"<a>\n\xff</a>".to_vec()).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 1));
+        assert!(decode(b"<a>\0</a>".to_vec()).is_err());
+    }
+
+    #[test]
+    fn element_tree_resolves_text() {
+        let e = Element::parse("<error code=\"1\"> Wrong &amp; <![CDATA[bad]]> </error>").unwrap();
+        assert_eq!(e.name, "error");
+        assert_eq!(e.all_text().trim(), "Wrong & bad");
+    }
+}
