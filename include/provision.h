@@ -115,6 +115,8 @@ void provision_free(Provision *p);
 /**
  * Sets the credentials to send, overriding the file's `user`/`password`.
  * Required before `provision_run` when `user_input_authentication` is 1.
+ * With `basic` authentication a user name containing ':' is
+ * PROVISION_ERR_ARGUMENT (RFC 7617 cannot carry it).
  * The password is kept in memory only and never appears in a message.
  *
  * # Safety

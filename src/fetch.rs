@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result, Status};
 use crate::provision_file::{AuthType, Settings};
-use crate::xml::{self, Element, Scan};
+use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -82,8 +82,11 @@ struct Auth {
     header: Option<String>,
     /// `user=..&password=..` for `url`.
     query: Option<String>,
-    /// Strings that must never appear in a message.
-    secrets: Vec<String>,
+    /// What we derived from the password (Basic token, MD5): long and
+    /// unmistakable, so every occurrence in a message goes.
+    derived: Vec<String>,
+    /// The password itself, which a careless server may echo.
+    password: String,
 }
 
 impl Auth {
@@ -91,7 +94,8 @@ impl Auth {
         let mut auth = Auth {
             header: None,
             query: None,
-            secrets: Vec::new(),
+            derived: Vec::new(),
+            password: String::new(),
         };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
@@ -101,25 +105,56 @@ impl Auth {
                 let token = base64::engine::general_purpose::STANDARD
                     .encode(format!("{}:{}", c.user, c.password).as_bytes());
                 auth.header = Some(format!("Basic {token}"));
-                auth.secrets.push(token);
+                auth.derived.push(token);
             }
             AuthType::Url => {
                 let digest = md5_hex(&c.password);
                 let user = utf8_percent_encode(&c.user, QUERY_VALUE);
                 auth.query = Some(format!("user={user}&password={digest}"));
-                auth.secrets.push(digest);
+                auth.derived.push(digest);
             }
         }
-        if !c.password.is_empty() {
-            auth.secrets.push(c.password.clone());
-        }
+        auth.password = c.password.clone();
         auth
     }
 
-    /// Replaces every secret in `message` so it can be shown or logged.
+    /// Hides credentials in text that came from outside (a server's words, a
+    /// transport error). The password is replaced only where it stands as a
+    /// whole word: replacing every substring would garble the message and,
+    /// by where the stars fall, reveal a short password.
     fn scrub(&self, message: String) -> String {
-        self.secrets.iter().fold(message, |m, s| m.replace(s.as_str(), "***"))
+        let message = self.derived.iter().fold(message, |m, s| m.replace(s.as_str(), "***"));
+        replace_whole(&message, &self.password, "***")
     }
+}
+
+/// `text` with each occurrence of `word` that is not part of a longer
+/// alphanumeric run replaced by `with`.
+fn replace_whole(text: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return text.to_owned();
+    }
+    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        let whole = !(is_word_char(before) && word.starts_with(|c: char| c.is_alphanumeric()))
+            && !(is_word_char(after) && word.ends_with(|c: char| c.is_alphanumeric()));
+        out.push_str(if whole { with } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A URL as it may appear in a message: without a password in its userinfo.
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_password(None);
+    url.to_string()
 }
 
 /// The HTTP side: one agent per handle, so connections are reused across runs.
@@ -170,7 +205,7 @@ impl Fetcher {
                         }
                         Failure::Other(reason) => auth.scrub(reason),
                     };
-                    failures.push(format!("{}: {reason}", auth.scrub(shown)));
+                    failures.push(format!("{shown}: {reason}"));
                 }
             }
         }
@@ -187,7 +222,7 @@ impl Fetcher {
     /// credentials) and what went wrong.
     fn try_url(&self, base: &str, settings: &Settings, auth: &Auth) -> std::result::Result<Answer, (String, Failure)> {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
-        let shown = url.to_string();
+        let shown = shown(&url);
         let fail = |f: Failure| (shown.clone(), f);
         let mut request_url = url.clone();
         if let Some(creds) = &auth.query {
@@ -202,7 +237,7 @@ impl Fetcher {
         let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
         if let (Ok(text), Ok(scan)) = (&text, &scan) {
             if scan.root_name == "error" {
-                let message = Element::parse(text).map(|e| e.all_text().trim().to_owned());
+                let message = xml::root_text(text).map(|t| t.trim().to_owned());
                 return Err(fail(Failure::Server(message.unwrap_or_default())));
             }
         }
@@ -285,6 +320,14 @@ mod tests {
         for (base, want) in cases {
             assert_eq!(configuration_url(base).unwrap().as_str(), want);
         }
+    }
+
+    #[test]
+    fn only_whole_words_are_scrubbed() {
+        assert_eq!(replace_whole("http://p/ p; pp p", "p", "*"), "http://*/ *; pp *");
+        assert_eq!(replace_whole("wrong: s3cret!", "s3cret", "*"), "wrong: *!");
+        assert_eq!(replace_whole("x&y=1", "&y", "*"), "x*=1");
+        assert_eq!(shown(&Url::parse("http://bob:hunter2@h/").unwrap()), "http://bob@h/");
     }
 
     #[test]

@@ -167,6 +167,8 @@ pub unsafe extern "C" fn provision_free(p: *mut Provision) {
 
 /// Sets the credentials to send, overriding the file's `user`/`password`.
 /// Required before `provision_run` when `user_input_authentication` is 1.
+/// With `basic` authentication a user name containing ':' is
+/// PROVISION_ERR_ARGUMENT (RFC 7617 cannot carry it).
 /// The password is kept in memory only and never appears in a message.
 ///
 /// # Safety
@@ -178,8 +180,7 @@ pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *con
         let h = handle_mut(p)?;
         let user = arg_str(user, "user")?;
         let password = arg_str(password, "password")?;
-        h.core.set_credentials(user, password);
-        Ok(())
+        h.core.set_credentials(user, password)
     })
 }
 

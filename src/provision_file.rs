@@ -213,6 +213,9 @@ impl Parser<'_> {
             };
         }
         if let Some(e) = self.single(options, "user")? {
+            if settings.authentication_type == AuthType::Basic && e.text.contains(':') {
+                return Err(self.error(e, "contains ':', which Basic authentication (RFC 7617) cannot carry"));
+            }
             settings.user = e.text.clone();
         }
         if let Some(e) = self.single(options, "password")? {

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result, Status};
 use crate::fetch::{Credentials, Fetcher};
 use crate::merge::{self, Doc};
-use crate::provision_file::Settings;
+use crate::provision_file::{AuthType, Settings};
 use crate::store;
 use crate::xml::{self, Scan};
 use std::path::Path;
@@ -52,11 +52,17 @@ impl Provisioner {
     }
 
     /// The user's own credentials; they take precedence over the file's.
-    pub fn set_credentials(&mut self, user: &str, password: &str) {
+    pub fn set_credentials(&mut self, user: &str, password: &str) -> Result<()> {
+        if self.settings.authentication_type == AuthType::Basic && user.contains(':') {
+            return Err(Error::argument(
+                "the user name contains ':', which Basic authentication (RFC 7617) cannot carry",
+            ));
+        }
         self.credentials = Some(Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
         });
+        Ok(())
     }
 
     /// The outcome of the last successful run, if any.

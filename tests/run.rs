@@ -131,7 +131,7 @@ fn user_input_authentication_needs_credentials_before_any_request() {
     assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_CREDENTIALS);
     assert!(server.requests().is_empty());
 
-    p.set_credentials("typed", "by user");
+    p.set_credentials("typed", "by user").unwrap();
     p.run(None).unwrap();
     // base64("typed:by user")
     assert_eq!(server.requests()[0].header("authorization"), Some("Basic dHlwZWQ6YnkgdXNlcg=="));
@@ -141,7 +141,7 @@ fn user_input_authentication_needs_credentials_before_any_request() {
 fn set_credentials_override_the_files() {
     let server = serve_ok(ANSWER);
     let mut p = provisioner(&[server.url("/")], &auth_options("url", "file-user", "file-pw"), "accounts");
-    p.set_credentials("bob", "pw2");
+    p.set_credentials("bob", "pw2").unwrap();
     p.run(None).unwrap();
     let query = server.requests()[0].query().unwrap().to_owned();
     assert_eq!(query, format!("user=bob&password={}", md5_hex("pw2")));
@@ -278,4 +278,25 @@ fn no_message_ever_holds_the_password() {
         }
     }
     assert!(echo.requests()[0].target.contains(&md5_hex(plain)), "the server did get the digest");
+}
+
+#[test]
+fn scrubbing_neither_garbles_messages_nor_reveals_short_passwords() {
+    let server = serve_ok("<error>Wrong username or password</error>");
+    let mut p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "a"), "accounts");
+    assert_eq!(p.run(None).unwrap_err().message, "Wrong username or password");
+
+    let dead = DeadPort::new();
+    let with_userinfo = dead.url().replace("http://", "http://bob:hunter2@");
+    let mut p = provisioner(&[with_userinfo], NO_AUTH, "accounts");
+    let err = p.run(None).unwrap_err();
+    assert!(err.message.contains("http://bob@127.0.0.1") && !err.message.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn a_colon_in_a_basic_user_name_is_refused() {
+    let mut p = provisioner(&["http://127.0.0.1/".into()], &auth_options("basic", "alice", "pw"), "accounts");
+    assert_eq!(p.set_credentials("a:b", "x").unwrap_err().status, Status::PROVISION_ERR_ARGUMENT);
+    let err = Provisioner::from_xml(&provision_xml(&["http://h/".into()], &auth_options("basic", "a:b", "pw"), "accounts"));
+    assert_eq!(err.err().map(|e| e.status), Some(Status::PROVISION_ERR_FORMAT));
 }
