@@ -14,7 +14,7 @@ LIBDIR  = target/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
-CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude -Ibindings/cpp
+CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 
 .PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo clean

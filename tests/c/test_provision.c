@@ -1,0 +1,368 @@
+/*
+ * The C ABI of libprovision, end to end against loopback servers.
+ *
+ * Run by tests/c/harness.py as
+ *   test_provision DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD
+ * (see there for what each URL serves). Prints `ok - NAME` or
+ * `not ok - NAME` per case, `#` lines for what failed, and exits 1 when a
+ * case failed. Everything it allocates is freed: it runs under valgrind.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <provision.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fixture {
+    const char *dead;     /* a base URL that refuses connections */
+    const char *live;     /* a base URL serving a good <options> answer */
+    const char *error;    /* a base URL answering <error>Wrong username or password</error> */
+    const char *dir;      /* an empty temp folder */
+    const char *user;     /* credentials sent with basic authentication */
+    const char *password;
+};
+
+/* What the live server's answer holds (tests/c/harness.py). */
+#define SERVER_ACCOUNT "<username>server-user</username>"
+#define SERVER_CODEC "<name>opus</name>"
+#define SERVER_AUDIO "server-audio"
+
+/* A local config: the head and the audio must survive a merge byte for
+ * byte; the accounts must give way to the server's. */
+static const char LOCAL_HEAD[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<!-- edited by hand: keep me -->\n"
+    "<options>\n";
+static const char LOCAL_AUDIO[] =
+    "  <audio><volume>7</volume><ring_device>local-speaker</ring_device></audio>\n";
+static const char LOCAL_ACCOUNTS[] =
+    "  <accounts><account><username>local-user</username></account></accounts>\n";
+static const char LOCAL_TAIL[] = "</options>\n";
+
+enum { TEXT_MAX = 4096 };
+
+/* ---------------------------------------------------------------- report */
+
+static int case_failed;
+
+static const char *status_name(int status)
+{
+    switch (status) {
+    case PROVISION_OK: return "PROVISION_OK";
+    case PROVISION_ERR_ARGUMENT: return "PROVISION_ERR_ARGUMENT";
+    case PROVISION_ERR_NOT_FOUND: return "PROVISION_ERR_NOT_FOUND";
+    case PROVISION_ERR_IO: return "PROVISION_ERR_IO";
+    case PROVISION_ERR_FORMAT: return "PROVISION_ERR_FORMAT";
+    case PROVISION_ERR_CREDENTIALS: return "PROVISION_ERR_CREDENTIALS";
+    case PROVISION_ERR_SERVER: return "PROVISION_ERR_SERVER";
+    case PROVISION_ERR_FETCH: return "PROVISION_ERR_FETCH";
+    case PROVISION_ERR_DEFERRED: return "PROVISION_ERR_DEFERRED";
+    case PROVISION_ERR_INTERNAL: return "PROVISION_ERR_INTERNAL";
+    default: return "(unknown status)";
+    }
+}
+
+static int check(int ok, const char *what, int line)
+{
+    if (!ok) {
+        case_failed = 1;
+        printf("#   line %d: %s\n", line, what);
+    }
+    return ok;
+}
+
+#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
+
+/* `got` is evaluated before the last error is read: nothing runs between. */
+static int check_status(int got, int want, const char *call, int line)
+{
+    if (got == want)
+        return 1;
+    printf("#   line %d: %s\n#     gave %s (\"%s\"), want %s\n", line, call, status_name(got),
+           provision_last_error(), status_name(want));
+    case_failed = 1;
+    return 0;
+}
+
+#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
+
+static int check_text(const char *got, const char *want, const char *what, int line)
+{
+    if (got != NULL && strcmp(got, want) == 0)
+        return 1;
+    printf("#   line %d: %s\n#     got:  \"%s\"\n#     want: \"%s\"\n", line, what,
+           got ? got : "(NULL)", want);
+    case_failed = 1;
+    return 0;
+}
+
+#define CHECK_TEXT(got, want) check_text((got), (want), #got " == " #want, __LINE__)
+
+/* ----------------------------------------------------------------- files */
+
+/* dir/name in buf (TEXT_MAX bytes); returns buf. */
+static const char *in_dir(const struct fixture *f, const char *name, char *buf)
+{
+    int n = snprintf(buf, TEXT_MAX, "%s/%s", f->dir, name);
+    CHECK(n > 0 && n < TEXT_MAX);
+    return buf;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *out = fopen(path, "w");
+    if (out == NULL)
+        return 0;
+    int written = fputs(text, out) >= 0;
+    return (fclose(out) == 0) && written;
+}
+
+/* The file's contents, to free(); NULL when it cannot be read. */
+static char *read_text(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    if (in == NULL)
+        return NULL;
+    char *text = calloc(TEXT_MAX, 1);
+    size_t n = text ? fread(text, 1, TEXT_MAX - 1, in) : 0;
+    int complete = text && !ferror(in) && feof(in);
+    fclose(in);
+    if (!complete || n == 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int write_local_config(const char *path)
+{
+    char text[TEXT_MAX];
+    snprintf(text, sizeof text, "%s%s%s%s", LOCAL_HEAD, LOCAL_AUDIO, LOCAL_ACCOUNTS, LOCAL_TAIL);
+    return CHECK(write_text(path, text));
+}
+
+/* A provision file asking `urls` (NULL-terminated) in turn, with the
+ * fixture's credentials; accounts and codecs are significant, audio is not. */
+static int provision_text(const struct fixture *f, const char *const *urls, char *buf)
+{
+    int n = snprintf(buf, TEXT_MAX, "<provision>\n  <base_urls>\n");
+    for (; *urls != NULL && n > 0 && n < TEXT_MAX; urls++)
+        n += snprintf(buf + n, TEXT_MAX - n, "    <base_url>%s</base_url>\n", *urls);
+    if (n > 0 && n < TEXT_MAX)
+        n += snprintf(buf + n, TEXT_MAX - n,
+                      "  </base_urls>\n"
+                      "  <options>\n"
+                      "    <use_authentication>1</use_authentication>\n"
+                      "    <user_input_authentication>0</user_input_authentication>\n"
+                      "    <authentication_type>basic</authentication_type>\n"
+                      "    <user>%s</user>\n"
+                      "    <password>%s</password>\n"
+                      "    <refresh_rate>0</refresh_rate>\n"
+                      "  </options>\n"
+                      "  <significant_sections>accounts,codecs</significant_sections>\n"
+                      "</provision>\n",
+                      f->user, f->password);
+    return CHECK(n > 0 && n < TEXT_MAX);
+}
+
+/* Writes the provision file `name` for `urls`, loads it into *h and runs it
+ * with the local config `local` (may be NULL). Returns the first failing
+ * status, or PROVISION_OK. The caller frees *h. */
+static int provision_from(const struct fixture *f, const char *name, const char *const *urls,
+                          const char *local, Provision **h)
+{
+    char text[TEXT_MAX], path[TEXT_MAX];
+    *h = NULL;
+    if (!provision_text(f, urls, text) || !CHECK(write_text(in_dir(f, name, path), text)))
+        return -1;
+    int status = provision_load(path, h);
+    return status != PROVISION_OK ? status : provision_run(*h, local);
+}
+
+/* ----------------------------------------------------------------- cases */
+
+static void test_fallback(const struct fixture *f)
+{
+    const char *urls[] = {f->dead, f->live, NULL};
+    Provision *h = NULL;
+    if (CHECK_STATUS(provision_from(f, "fallback.conf", urls, NULL, &h), PROVISION_OK)) {
+        CHECK_TEXT(provision_source_url(h), f->live);
+        const char *config = provision_config(h);
+        CHECK(config != NULL && strstr(config, SERVER_ACCOUNT) != NULL);
+        CHECK(config != NULL && strstr(config, SERVER_CODEC) != NULL);
+        CHECK(config != NULL && strstr(config, SERVER_AUDIO) == NULL);
+    }
+    provision_free(h);
+}
+
+static void test_merge(const struct fixture *f)
+{
+    const char *urls[] = {f->live, NULL};
+    char local[TEXT_MAX];
+    Provision *h = NULL;
+    if (!write_local_config(in_dir(f, "merge-local.xml", local)))
+        return;
+    if (CHECK_STATUS(provision_from(f, "merge.conf", urls, local, &h), PROVISION_OK)) {
+        const char *merged = provision_config(h);
+        if (CHECK(merged != NULL)) {
+            CHECK(strncmp(merged, LOCAL_HEAD, strlen(LOCAL_HEAD)) == 0);
+            CHECK(strstr(merged, LOCAL_AUDIO) != NULL);
+            CHECK(strstr(merged, SERVER_ACCOUNT) != NULL);
+            CHECK(strstr(merged, SERVER_CODEC) != NULL);
+            CHECK(strstr(merged, "local-user") == NULL);
+            CHECK(strstr(merged, SERVER_AUDIO) == NULL);
+            size_t n = strlen(merged);
+            CHECK(n > strlen(LOCAL_TAIL) && strcmp(merged + n - strlen(LOCAL_TAIL), LOCAL_TAIL) == 0);
+        }
+        CHECK(provision_is_provisioned(h, "accounts") == 1);
+        CHECK(provision_is_provisioned(h, "codecs") == 1);
+        CHECK(provision_is_provisioned(h, "audio") == 0);
+        char *unchanged = read_text(local);
+        CHECK(unchanged != NULL && strstr(unchanged, LOCAL_ACCOUNTS) != NULL);
+        free(unchanged);
+    }
+    provision_free(h);
+}
+
+static void test_store_local(const struct fixture *f)
+{
+    const char *urls[] = {f->live, NULL};
+    char local[TEXT_MAX], stored[TEXT_MAX], want[TEXT_MAX];
+    Provision *h = NULL;
+    if (!write_local_config(in_dir(f, "store-local.xml", local)))
+        return;
+    in_dir(f, "stored.xml", stored);
+    if (CHECK_STATUS(provision_from(f, "store.conf", urls, local, &h), PROVISION_OK)
+        && CHECK_STATUS(provision_store_local(h, NULL, stored), PROVISION_OK)) {
+        /* The local config without its accounts: the server owns them now. */
+        snprintf(want, sizeof want, "%s%s%s", LOCAL_HEAD, LOCAL_AUDIO, LOCAL_TAIL);
+        char *text = read_text(stored);
+        CHECK_TEXT(text, want);
+        free(text);
+        struct stat st;
+        CHECK(stat(stored, &st) == 0 && (st.st_mode & 07777) == 0600);
+    }
+    provision_free(h);
+}
+
+static void test_server_error(const struct fixture *f)
+{
+    const char *urls[] = {f->dead, f->error, NULL};
+    Provision *h = NULL;
+    CHECK_STATUS(provision_from(f, "error.conf", urls, NULL, &h), PROVISION_ERR_SERVER);
+    CHECK_TEXT(provision_last_error(), "Wrong username or password");
+    CHECK(h != NULL && provision_config(h) == NULL && provision_source_url(h) == NULL);
+    provision_free(h);
+}
+
+static void test_all_dead(const struct fixture *f)
+{
+    const char *urls[] = {f->dead, NULL};
+    Provision *h = NULL;
+    CHECK_STATUS(provision_from(f, "dead.conf", urls, NULL, &h), PROVISION_ERR_FETCH);
+    const char *message = provision_last_error();
+    if (!CHECK(strstr(message, f->dead) != NULL && strstr(message, f->password) == NULL))
+        printf("#     message: \"%s\"\n", message);
+    provision_free(h);
+}
+
+static void test_null_arguments(const struct fixture *f)
+{
+    static char sentinel;
+    const char *urls[] = {f->live, NULL};
+    char text[TEXT_MAX], path[TEXT_MAX];
+    Provision *h = (Provision *)&sentinel;
+
+    CHECK_STATUS(provision_load(NULL, &h), PROVISION_ERR_ARGUMENT);
+    CHECK(h == NULL);
+    CHECK(provision_last_error()[0] != '\0');
+    CHECK_STATUS(provision_load(in_dir(f, "never-written.xml", path), NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_load_xml(NULL, &h), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_run(NULL, NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_credentials(NULL, "u", "p"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_store_local(NULL, "<options/>", path), PROVISION_ERR_ARGUMENT);
+    CHECK(provision_config(NULL) == NULL);
+    CHECK(provision_source_url(NULL) == NULL);
+    CHECK(provision_is_provisioned(NULL, "accounts") == 0);
+    provision_free(NULL);
+
+    if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        return;
+    CHECK_STATUS(provision_set_credentials(h, NULL, "p"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_credentials(h, "u", NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_store_local(h, NULL, NULL), PROVISION_ERR_ARGUMENT);
+    /* No config given and no run yet: nothing to store. */
+    CHECK_STATUS(provision_store_local(h, NULL, path), PROVISION_ERR_ARGUMENT);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(provision_is_provisioned(h, NULL) == 0);
+    CHECK(provision_config(h) == NULL && provision_source_url(h) == NULL);
+    provision_free(h);
+}
+
+static void test_missing_file(const struct fixture *f)
+{
+    static char sentinel;
+    char path[TEXT_MAX];
+    Provision *h = (Provision *)&sentinel;
+    CHECK_STATUS(provision_load(in_dir(f, "absent/provision.conf", path), &h), PROVISION_ERR_NOT_FOUND);
+    CHECK(h == NULL);
+    CHECK(strstr(provision_last_error(), path) != NULL);
+}
+
+static void test_last_error_cleared(const struct fixture *f)
+{
+    const char *urls[] = {f->live, NULL};
+    char text[TEXT_MAX];
+    Provision *h = NULL;
+    CHECK_STATUS(provision_load_xml("<provision/>", &h), PROVISION_ERR_FORMAT);
+    CHECK(provision_last_error()[0] != '\0');
+    if (provision_text(f, urls, text) && CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        CHECK_TEXT(provision_last_error(), "");
+    provision_free(h);
+}
+
+static void test_version(const struct fixture *f)
+{
+    (void)f;
+    const char *version = provision_version();
+    CHECK(version != NULL && version[0] != '\0' && strchr(version, '.') != NULL);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD\n"
+                        "(run it through tests/c/harness.py)\n", argv[0]);
+        return 2;
+    }
+    const struct fixture f = {argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]};
+    static const struct {
+        const char *name;
+        void (*run)(const struct fixture *);
+    } cases[] = {
+        {"fallback: a dead URL, then the live one serves", test_fallback},
+        {"merge: server accounts and codecs, local head and audio kept", test_merge},
+        {"store_local: without provisioned sections, mode 0600", test_store_local},
+        {"server error: PROVISION_ERR_SERVER with the server's text", test_server_error},
+        {"all dead: PROVISION_ERR_FETCH naming the URL", test_all_dead},
+        {"NULL arguments: PROVISION_ERR_ARGUMENT, accessors NULL/0", test_null_arguments},
+        {"missing provision file: PROVISION_ERR_NOT_FOUND, *out NULL", test_missing_file},
+        {"last error is empty after a successful call", test_last_error_cleared},
+        {"version", test_version},
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        case_failed = 0;
+        cases[i].run(&f);
+        printf("%s - %s\n", case_failed ? "not ok" : "ok", cases[i].name);
+        fflush(stdout);
+        failed += case_failed;
+    }
+    return failed ? 1 : 0;
+}
