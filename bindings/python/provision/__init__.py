@@ -1,0 +1,416 @@
+"""Python binding for libprovision: provision a softphone from an operator's
+web server, as described by a Zoiper-style ``provision.conf``.
+
+A thin :mod:`ctypes` layer over the C ABI in ``include/provision.h``::
+
+    import provision
+
+    with provision.Provision.load("provision.conf") as prov:
+        prov.set_credentials("alice", "s3cret")   # if the file asks the user
+        prov.run("config.xml")                    # fetch and merge, in memory
+        prov.store_local("config.xml")            # keep the local sections
+        print(prov.source_url, prov.is_provisioned("accounts"))
+
+Every failure raises a :class:`ProvisionError` subclass chosen by the
+library's status; its ``message`` is the library's own text, which never
+contains a password.
+
+The shared library is looked up, in order: the path in the environment
+variable ``PROVISION_LIBRARY`` (when set, it is the only place tried), then
+``ctypes.util.find_library("provision")``, then an in-tree build
+(``bindings/python/../../target/release``, then ``.../target/debug``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from contextlib import contextmanager
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Type, Union
+
+__all__ = [
+    "Status",
+    "ProvisionError",
+    "ArgumentError",
+    "NotFoundError",
+    "ProvisionIOError",
+    "FormatError",
+    "CredentialsError",
+    "ServerError",
+    "FetchError",
+    "DeferredError",
+    "InternalError",
+    "ERRORS",
+    "Provision",
+    "version",
+    "library_path",
+]
+
+StrPath = Union[str, "os.PathLike[str]"]
+"""A file system path: ``str`` or any :class:`os.PathLike`."""
+
+
+class Status(IntEnum):
+    """The ``provision_status`` values of the C ABI (stable numbers)."""
+
+    OK = 0
+    ERR_ARGUMENT = 1
+    ERR_NOT_FOUND = 2
+    ERR_IO = 3
+    ERR_FORMAT = 4
+    ERR_CREDENTIALS = 5
+    ERR_SERVER = 6
+    ERR_FETCH = 7
+    ERR_DEFERRED = 8
+    ERR_INTERNAL = 9
+
+
+# --------------------------------------------------------------------------
+# Exceptions
+
+
+class ProvisionError(Exception):
+    """A failed library call.
+
+    ``status`` is the library's status (a :class:`Status`, or a plain ``int``
+    for a status newer than this binding) and ``message`` the text of
+    ``provision_last_error()`` read right after the call. ``str(error)`` is
+    the message.
+    """
+
+    default_status: int = Status.ERR_INTERNAL
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.status: int = self.default_status if status is None else status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ArgumentError(ProvisionError):
+    """A NULL or closed handle, text that is not UTF-8 or holds NUL, or a
+    call that makes no sense yet (e.g. storing before any run)."""
+
+    default_status = Status.ERR_ARGUMENT
+
+
+class NotFoundError(ProvisionError):
+    """The provision file does not exist: provisioning is off."""
+
+    default_status = Status.ERR_NOT_FOUND
+
+
+class ProvisionIOError(ProvisionError):
+    """A file exists but could not be read or written."""
+
+    default_status = Status.ERR_IO
+
+
+class FormatError(ProvisionError):
+    """The provision file or a local config is malformed."""
+
+    default_status = Status.ERR_FORMAT
+
+
+class CredentialsError(ProvisionError):
+    """Credentials are needed and were not set (see ``set_credentials``)."""
+
+    default_status = Status.ERR_CREDENTIALS
+
+
+class ServerError(ProvisionError):
+    """No URL succeeded and a server answered ``<error>``; ``message`` is its
+    text, meant to be shown to the user."""
+
+    default_status = Status.ERR_SERVER
+
+
+class FetchError(ProvisionError):
+    """No URL succeeded and none answered ``<error>``; ``message`` lists each
+    URL and why it failed."""
+
+    default_status = Status.ERR_FETCH
+
+
+class DeferredError(ProvisionError):
+    """A call is active: provisioning waits until hang-up."""
+
+    default_status = Status.ERR_DEFERRED
+
+
+class InternalError(ProvisionError):
+    """A bug in libprovision (a panic caught at the ABI boundary)."""
+
+    default_status = Status.ERR_INTERNAL
+
+
+ERRORS: Dict[Status, Type[ProvisionError]] = {
+    cls.default_status: cls
+    for cls in (
+        ArgumentError,
+        NotFoundError,
+        ProvisionIOError,
+        FormatError,
+        CredentialsError,
+        ServerError,
+        FetchError,
+        DeferredError,
+        InternalError,
+    )
+}
+"""The exception class raised for each failure status."""
+
+
+def _error(status: int, message: str) -> ProvisionError:
+    """The exception for a failure ``status``; unknown statuses give the base class."""
+    try:
+        known = Status(status)
+    except ValueError:
+        return ProvisionError(message, status)
+    return ERRORS.get(known, ProvisionError)(message, known)
+
+
+# --------------------------------------------------------------------------
+# Loading the library
+
+
+def _load() -> ctypes.CDLL:
+    """Loads the first library found; ImportError listing every place tried."""
+    explicit = os.environ.get("PROVISION_LIBRARY")
+    if explicit:
+        # An explicit choice is never silently replaced by another build.
+        candidates: List[Optional[str]] = [explicit]
+    else:
+        # An in-tree build: bindings/python/../../target/<profile>/
+        project = Path(__file__).resolve().parent.parent
+        candidates = [ctypes.util.find_library("provision")] + [
+            os.path.normpath(project / ".." / ".." / "target" / profile / "libprovision.so")
+            for profile in ("release", "debug")
+        ]
+    tried = []
+    for candidate in candidates:
+        if candidate is None:
+            tried.append("ctypes.util.find_library('provision'): nothing found")
+            continue
+        try:
+            return ctypes.CDLL(candidate)
+        except OSError as e:
+            tried.append(f"{candidate}: {e}")
+    raise ImportError(
+        "libprovision could not be loaded. Tried:\n  "
+        + "\n  ".join(tried)
+        + "\nSet PROVISION_LIBRARY to the path of libprovision.so"
+        " or build it with `cargo build --lib`."
+    )
+
+
+class _Opaque(ctypes.Structure):
+    """The C ``Provision`` struct, only ever seen through a pointer."""
+
+
+_Handle = ctypes.POINTER(_Opaque)
+
+_lib = _load()
+library_path: str = _lib._name
+"""The path or name the shared library was loaded from."""
+
+
+def _declare(name: str, restype: Any, *argtypes: Any) -> Any:
+    """The library function ``name`` with its C signature declared."""
+    function = getattr(_lib, name)
+    function.restype = restype
+    function.argtypes = list(argtypes)
+    return function
+
+
+_c_str = ctypes.c_char_p
+_load_file = _declare("provision_load", ctypes.c_int, _c_str, ctypes.POINTER(_Handle))
+_load_xml = _declare("provision_load_xml", ctypes.c_int, _c_str, ctypes.POINTER(_Handle))
+_free = _declare("provision_free", None, _Handle)
+_set_credentials = _declare("provision_set_credentials", ctypes.c_int, _Handle, _c_str, _c_str)
+_run = _declare("provision_run", ctypes.c_int, _Handle, _c_str)
+_config = _declare("provision_config", _c_str, _Handle)
+_source_url = _declare("provision_source_url", _c_str, _Handle)
+_is_provisioned = _declare("provision_is_provisioned", ctypes.c_int, _Handle, _c_str)
+_store_local = _declare("provision_store_local", ctypes.c_int, _Handle, _c_str, _c_str)
+_last_error = _declare("provision_last_error", _c_str)
+_version = _declare("provision_version", _c_str)
+
+
+def _check(status: int) -> None:
+    """Raises the error for a failure status, with this thread's last error
+    (read at once: the next call into the library replaces it)."""
+    if status != Status.OK:
+        raise _error(status, _decode(_last_error()) or "")
+
+
+def _encode(value: Optional[str], what: str) -> Optional[bytes]:
+    """UTF-8 bytes for a C string; ``None`` stays NULL.
+
+    The value itself never goes into the message: it may be a password.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    if "\0" in value:
+        raise ArgumentError(f"{what} contains a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArgumentError(f"{what} cannot be encoded as UTF-8") from None
+
+
+def _encode_path(path: Optional[StrPath], what: str) -> Optional[bytes]:
+    """A path (``str`` or ``os.PathLike``) as UTF-8 bytes; ``None`` stays NULL."""
+    return None if path is None else _encode(os.fspath(path), what)
+
+
+def _decode(raw: Optional[bytes]) -> Optional[str]:
+    """A library string (already copied by ctypes) as ``str``; NULL is ``None``."""
+    return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def version() -> str:
+    """The library's version, e.g. ``"0.1.0"``."""
+    return _decode(_version()) or ""
+
+
+# --------------------------------------------------------------------------
+# The handle
+
+
+class Provision:
+    """One provision file, its credentials, and the outcome of the last run.
+
+    Create it with :meth:`load` or :meth:`from_xml`; release it with
+    :meth:`close` or a ``with`` block. Calls on one object are serialised
+    with a lock, so it may be shared between threads. After ``close`` every
+    method raises :class:`ArgumentError`.
+    """
+
+    def __init__(self, handle: "ctypes._Pointer[_Opaque]", origin: str) -> None:
+        """Wraps a live handle; use :meth:`load` or :meth:`from_xml` instead."""
+        self._handle: Optional["ctypes._Pointer[_Opaque]"] = handle
+        self._origin = origin
+        self._lock = threading.Lock()
+
+    @classmethod
+    def _create(cls, loader: Any, arg: Optional[bytes], origin: str) -> "Provision":
+        out = _Handle()
+        _check(loader(arg, ctypes.byref(out)))
+        return cls(out, origin)
+
+    @classmethod
+    def load(cls, path: StrPath) -> "Provision":
+        """Reads and validates the provision file at ``path``.
+
+        Raises :class:`NotFoundError` when it does not exist (provisioning is
+        off), :class:`ProvisionIOError` when it cannot be read and
+        :class:`FormatError` when it is malformed.
+        """
+        return cls._create(_load_file, _encode_path(path, "path"), os.fspath(path))
+
+    @classmethod
+    def from_xml(cls, text: str) -> "Provision":
+        """Parses the text of a provision file; :class:`FormatError` if malformed."""
+        return cls._create(_load_xml, _encode(text, "provision XML"), "provision XML")
+
+    @contextmanager
+    def _use(self) -> Iterator["ctypes._Pointer[_Opaque]"]:
+        """The live handle, held for the duration of one library call."""
+        with self._lock:
+            if self._handle is None:
+                raise ArgumentError("the Provision handle is closed")
+            yield self._handle
+
+    def set_credentials(self, user: str, password: str) -> None:
+        """Sets the credentials to send, overriding the file's ``user`` and
+        ``password``; required when ``user_input_authentication`` is 1.
+        The password is passed on and not kept by this object."""
+        user_bytes = _encode(user, "user")
+        password_bytes = _encode(password, "password")
+        with self._use() as handle:
+            _check(_set_credentials(handle, user_bytes, password_bytes))
+
+    def run(self, local_config_path: Optional[StrPath] = None) -> None:
+        """Provisions: reads the local config (``None`` or a missing file:
+        none), asks each base URL in turn and merges the first usable answer.
+        Nothing is written; see :meth:`store_local`. A failed run keeps the
+        previous outcome.
+
+        Raises :class:`CredentialsError`, :class:`FormatError` or
+        :class:`ProvisionIOError` (bad local config) before any request,
+        :class:`ServerError` when a server answered ``<error>``, and
+        :class:`FetchError` when every URL failed otherwise.
+        """
+        path = _encode_path(local_config_path, "local_config_path")
+        with self._use() as handle:
+            _check(_run(handle, path))
+
+    def store_local(self, path: StrPath, config_xml: Optional[str] = None) -> None:
+        """Writes ``config_xml`` (default: the merged config of the last run)
+        to ``path`` without the sections the last run provisioned. The write
+        is atomic; a new file gets mode 0600, an existing one keeps its mode.
+
+        Raises :class:`ArgumentError` without ``config_xml`` before any
+        successful run, :class:`FormatError` for malformed ``config_xml`` and
+        :class:`ProvisionIOError` when the file cannot be written.
+        """
+        path_bytes = _encode_path(path, "path")
+        config_bytes = _encode(config_xml, "config_xml")
+        with self._use() as handle:
+            _check(_store_local(handle, config_bytes, path_bytes))
+
+    @property
+    def config(self) -> Optional[str]:
+        """The merged config of the last successful run; ``None`` before one."""
+        with self._use() as handle:
+            return _decode(_config(handle))
+
+    @property
+    def source_url(self) -> Optional[str]:
+        """The base URL, as written in the provision file, that served the
+        last successful run; ``None`` before one."""
+        with self._use() as handle:
+            return _decode(_source_url(handle))
+
+    def is_provisioned(self, section: str) -> bool:
+        """Whether the last successful run provisioned ``section`` (it is
+        significant and the answer held it)."""
+        section_bytes = _encode(section, "section")
+        with self._use() as handle:
+            return bool(_is_provisioned(handle, section_bytes))
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has released the handle."""
+        return self._handle is None
+
+    def close(self) -> None:
+        """Releases the handle. Calling it again does nothing."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+            if handle is not None:
+                _free(handle)
+
+    def __enter__(self) -> "Provision":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # __init__ may not have run to the end (e.g. a failed load).
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Provision from {self._origin!r} ({state})>"
