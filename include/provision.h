@@ -71,8 +71,8 @@ typedef enum {
 /**
  * An opaque provisioning handle: one provision file, its credentials and
  * the outcome of the last successful run. Create it with `provision_load`
- * or `provision_load_xml`, release it with `provision_free`. A handle may be
- * used from any thread, but from one thread at a time.
+ * or `provision_load_xml`, release it with `provision_free`. Calls on one
+ * handle may come from any thread; `provision_free` must be the last.
  */
 typedef struct Provision Provision;
 

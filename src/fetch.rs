@@ -141,8 +141,9 @@ fn replace_whole(text: &str, word: &str, with: &str) -> String {
         let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
         let after = rest[at + word.len()..].chars().next();
         out.push_str(&rest[..at]);
-        let whole = !(is_word_char(before) && word.starts_with(|c: char| c.is_alphanumeric()))
-            && !(is_word_char(after) && word.ends_with(|c: char| c.is_alphanumeric()));
+        let glued_before = is_word_char(before) && word.starts_with(char::is_alphanumeric);
+        let glued_after = is_word_char(after) && word.ends_with(char::is_alphanumeric);
+        let whole = !glued_before && !glued_after;
         out.push_str(if whole { with } else { word });
         rest = &rest[at + word.len()..];
     }

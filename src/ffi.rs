@@ -6,7 +6,7 @@
 //! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
-use crate::{Error, Provisioner, Result, Status};
+use crate::{Error, Outcome, Provisioner, Result, Status};
 use libc::{c_char, c_int};
 use std::any::Any;
 use std::cell::RefCell;
@@ -14,15 +14,23 @@ use std::ffi::{CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// An opaque provisioning handle: one provision file, its credentials and
 /// the outcome of the last successful run. Create it with `provision_load`
-/// or `provision_load_xml`, release it with `provision_free`. A handle may be
-/// used from any thread, but from one thread at a time.
+/// or `provision_load_xml`, release it with `provision_free`. Calls on one
+/// handle may come from any thread; `provision_free` must be the last.
 pub struct Provision {
     core: Provisioner,
-    // C copies of the last outcome, owned here so that the accessors can
-    // hand out pointers that stay valid until the next call on the handle.
+    handed: Mutex<Handed>,
+}
+
+/// C copies of the outcome last handed out. They change only when an
+/// accessor is called again, so a pointer stays valid until the next call
+/// on the handle even if another thread provisions in the meantime.
+#[derive(Default)]
+struct Handed {
+    outcome: Option<Arc<Outcome>>,
     config: Option<CString>,
     source_url: Option<CString>,
 }
@@ -31,9 +39,26 @@ impl Provision {
     fn new(core: Provisioner) -> Provision {
         Provision {
             core,
-            config: None,
-            source_url: None,
+            handed: Mutex::new(Handed::default()),
         }
+    }
+
+    /// The handed-out copies, brought up to date with the last outcome.
+    fn handed(&self) -> MutexGuard<'_, Handed> {
+        let last = self.core.last();
+        let mut handed = self.handed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let same = match (&handed.outcome, &last) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            // Checked documents hold no NUL, so these conversions succeed.
+            handed.config = last.as_ref().and_then(|o| CString::new(o.config.as_str()).ok());
+            handed.source_url = last.as_ref().and_then(|o| CString::new(o.source_url.as_str()).ok());
+            handed.outcome = last;
+        }
+        handed
     }
 }
 
@@ -107,12 +132,6 @@ unsafe fn handle<'a>(p: *const Provision) -> Result<&'a Provision> {
 }
 
 /// # Safety
-/// As [`handle`], and no other reference to the handle is in use.
-unsafe fn handle_mut<'a>(p: *mut Provision) -> Result<&'a mut Provision> {
-    p.as_mut().ok_or_else(|| Error::argument("the handle is NULL"))
-}
-
-/// # Safety
 /// `out` is NULL or points to writable storage for a handle pointer.
 unsafe fn create(out: *mut *mut Provision, make: impl FnOnce() -> Result<Provisioner>) -> c_int {
     call(|| {
@@ -177,7 +196,7 @@ pub unsafe extern "C" fn provision_free(p: *mut Provision) {
 #[no_mangle]
 pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *const c_char, password: *const c_char) -> c_int {
     call(|| {
-        let h = handle_mut(p)?;
+        let h = handle(p)?;
         let user = arg_str(user, "user")?;
         let password = arg_str(password, "password")?;
         h.core.set_credentials(user, password)
@@ -203,17 +222,9 @@ pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *con
 #[no_mangle]
 pub unsafe extern "C" fn provision_run(p: *mut Provision, local_config_path: *const c_char) -> c_int {
     call(|| {
-        let h = handle_mut(p)?;
+        let h = handle(p)?;
         let local = arg_opt_str(local_config_path, "local_config_path")?;
-        let outcome = h.core.run(local.map(Path::new))?;
-        let c_string = |s: &str| {
-            CString::new(s).map_err(|_| Error::new(Status::PROVISION_ERR_INTERNAL, "a NUL byte in a checked document"))
-        };
-        let config = c_string(&outcome.config)?;
-        let source_url = c_string(&outcome.source_url)?;
-        h.config = Some(config);
-        h.source_url = Some(source_url);
-        Ok(())
+        h.core.run(local.map(Path::new)).map(drop)
     })
 }
 
@@ -224,8 +235,9 @@ pub unsafe extern "C" fn provision_run(p: *mut Provision, local_config_path: *co
 /// `p` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn provision_config(p: *const Provision) -> *const c_char {
-    guard(ptr::null(), || {
-        p.as_ref().and_then(|h| h.config.as_ref()).map_or(ptr::null(), |c| c.as_ptr())
+    guard(ptr::null(), || match p.as_ref() {
+        Some(h) => h.handed().config.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+        None => ptr::null(),
     })
 }
 
@@ -236,8 +248,9 @@ pub unsafe extern "C" fn provision_config(p: *const Provision) -> *const c_char 
 /// `p` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn provision_source_url(p: *const Provision) -> *const c_char {
-    guard(ptr::null(), || {
-        p.as_ref().and_then(|h| h.source_url.as_ref()).map_or(ptr::null(), |c| c.as_ptr())
+    guard(ptr::null(), || match p.as_ref() {
+        Some(h) => h.handed().source_url.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+        None => ptr::null(),
     })
 }
 
@@ -252,7 +265,7 @@ pub unsafe extern "C" fn provision_is_provisioned(p: *const Provision, section: 
         let (Ok(h), Ok(section)) = (handle(p), arg_str(section, "section")) else {
             return 0;
         };
-        let provisioned = h.core.last().is_some_and(|l| l.provisioned.iter().any(|s| s == section));
+        let provisioned = h.core.last().is_some_and(|l| l.is_provisioned(section));
         c_int::from(provisioned)
     })
 }

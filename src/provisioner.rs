@@ -1,5 +1,11 @@
 //! The Rust API: one provision file, its credentials, and the outcome of the
 //! last successful run. The C ABI in `ffi` is a thin layer over this.
+//!
+//! A `Provisioner` is shared between threads (the softphone's and, later, a
+//! refresh worker's), so every method takes `&self`. Runs are serialised by
+//! `run_lock`; the state lock is held only to copy inputs out and to publish
+//! an outcome, never across a network request, so accessors stay instant
+//! while a slow server is being asked.
 
 use crate::error::{Error, Result, Status};
 use crate::fetch::{Credentials, Fetcher};
@@ -8,6 +14,7 @@ use crate::provision_file::{AuthType, Settings};
 use crate::store;
 use crate::xml::{self, Scan};
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a successful run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,20 +27,41 @@ pub struct Outcome {
     pub provisioned: Vec<String>,
 }
 
-pub struct Provisioner {
-    settings: Settings,
+impl Outcome {
+    pub fn is_provisioned(&self, section: &str) -> bool {
+        self.provisioned.iter().any(|s| s == section)
+    }
+}
+
+/// Everything a run reads or writes, behind one lock.
+struct State {
+    settings: Arc<Settings>,
     credentials: Option<Credentials>,
-    fetcher: Fetcher,
-    last: Option<Outcome>,
+    fetcher: Arc<Fetcher>,
+    last: Option<Arc<Outcome>>,
+}
+
+pub struct Provisioner {
+    state: Mutex<State>,
+    run_lock: Mutex<()>,
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the
+/// state is replaced whole under the lock, so it is still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Provisioner {
     pub fn new(settings: Settings) -> Provisioner {
         Provisioner {
-            settings,
-            credentials: None,
-            fetcher: Fetcher::default(),
-            last: None,
+            state: Mutex::new(State {
+                settings: Arc::new(settings),
+                credentials: None,
+                fetcher: Arc::new(Fetcher::default()),
+                last: None,
+            }),
+            run_lock: Mutex::new(()),
         }
     }
 
@@ -47,18 +75,19 @@ impl Provisioner {
         Settings::parse(text, "provision XML").map(Provisioner::new)
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    pub fn settings(&self) -> Arc<Settings> {
+        lock(&self.state).settings.clone()
     }
 
     /// The user's own credentials; they take precedence over the file's.
-    pub fn set_credentials(&mut self, user: &str, password: &str) -> Result<()> {
-        if self.settings.authentication_type == AuthType::Basic && user.contains(':') {
+    pub fn set_credentials(&self, user: &str, password: &str) -> Result<()> {
+        let mut state = lock(&self.state);
+        if state.settings.authentication_type == AuthType::Basic && user.contains(':') {
             return Err(Error::argument(
                 "the user name contains ':', which Basic authentication (RFC 7617) cannot carry",
             ));
         }
-        self.credentials = Some(Credentials {
+        state.credentials = Some(Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
         });
@@ -66,20 +95,24 @@ impl Provisioner {
     }
 
     /// The outcome of the last successful run, if any.
-    pub fn last(&self) -> Option<&Outcome> {
-        self.last.as_ref()
+    pub fn last(&self) -> Option<Arc<Outcome>> {
+        lock(&self.state).last.clone()
     }
 
     /// Provisions: checks the local config, asks the base URLs in turn and
     /// merges the first usable answer. A failed run changes nothing.
-    pub fn run(&mut self, local_config: Option<&Path>) -> Result<&Outcome> {
-        let credentials = self.effective_credentials()?;
+    pub fn run(&self, local_config: Option<&Path>) -> Result<Arc<Outcome>> {
+        let _one_run_at_a_time = lock(&self.run_lock);
+        let (settings, credentials, fetcher) = {
+            let state = lock(&self.state);
+            let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
+            (state.settings.clone(), credentials, state.fetcher.clone())
+        };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
-        let answer = self.fetcher.first_answer(&self.settings, credentials.as_ref())?;
+        let answer = fetcher.first_answer(&settings, credentials.as_ref())?;
 
-        let provisioned: Vec<String> = self
-            .settings
+        let provisioned: Vec<String> = settings
             .significant_sections
             .iter()
             .filter(|s| answer.scan.has_section(s))
@@ -90,44 +123,21 @@ impl Provisioner {
             scan: &answer.scan,
         };
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
-        let config = merge::merge(local_doc, answer_doc, &provisioned);
-        Ok(self.last.insert(Outcome {
-            config,
+        let outcome = Arc::new(Outcome {
+            config: merge::merge(local_doc, answer_doc, &provisioned),
             source_url: answer.base_url,
             provisioned,
-        }))
-    }
-
-    /// Credentials to send, if any. With `user_input_authentication` the user
-    /// must have given them: the file's preset ones are for the other mode.
-    fn effective_credentials(&self) -> Result<Option<Credentials>> {
-        if self.settings.user_input_authentication && self.credentials.is_none() {
-            return Err(Error::new(
-                Status::PROVISION_ERR_CREDENTIALS,
-                "user_input_authentication is 1: ask the user and set credentials before provisioning",
-            ));
-        }
-        if !self.settings.use_authentication {
-            return Ok(None);
-        }
-        let credentials = self.credentials.clone().unwrap_or_else(|| Credentials {
-            user: self.settings.user.clone(),
-            password: self.settings.password.clone(),
         });
-        if credentials.user.is_empty() {
-            return Err(Error::new(
-                Status::PROVISION_ERR_CREDENTIALS,
-                "use_authentication is 1 but no user name is set (<user> is empty and none was given)",
-            ));
-        }
-        Ok(Some(credentials))
+        lock(&self.state).last = Some(outcome.clone());
+        Ok(outcome)
     }
 
     /// Writes `config` (by default the merged config of the last run) to the
     /// local config file without the sections the last run provisioned:
     /// those belong to the server and are fetched again next time.
     pub fn store_local(&self, config: Option<&str>, path: &Path) -> Result<()> {
-        let (text, source) = match (config, &self.last) {
+        let last = self.last();
+        let (text, source) = match (config, &last) {
             (Some(text), _) => (text, "config_xml"),
             (None, Some(last)) => (last.config.as_str(), "the merged config"),
             (None, None) => {
@@ -135,10 +145,36 @@ impl Provisioner {
             }
         };
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
-        let provisioned = self.last.as_ref().map_or(&[][..], |l| &l.provisioned[..]);
-        let local = merge::strip(Doc { text, scan: &scan }, |name| provisioned.iter().any(|p| p == name));
+        let local = merge::strip(Doc { text, scan: &scan }, |name| {
+            last.as_ref().is_some_and(|l| l.is_provisioned(name))
+        });
         store::write_atomically(path, &local)
     }
+}
+
+/// Credentials to send, if any. With `user_input_authentication` the user
+/// must have given them: the file's preset ones are for the other mode.
+fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Result<Option<Credentials>> {
+    if settings.user_input_authentication && given.is_none() {
+        return Err(Error::new(
+            Status::PROVISION_ERR_CREDENTIALS,
+            "user_input_authentication is 1: ask the user and set credentials before provisioning",
+        ));
+    }
+    if !settings.use_authentication {
+        return Ok(None);
+    }
+    let credentials = given.cloned().unwrap_or_else(|| Credentials {
+        user: settings.user.clone(),
+        password: settings.password.clone(),
+    });
+    if credentials.user.is_empty() {
+        return Err(Error::new(
+            Status::PROVISION_ERR_CREDENTIALS,
+            "use_authentication is 1 but no user name is set (<user> is empty and none was given)",
+        ));
+    }
+    Ok(Some(credentials))
 }
 
 /// A local config as text and layout; `None` when the file does not exist.

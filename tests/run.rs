@@ -26,7 +26,7 @@ fn a_dead_first_url_falls_back_to_the_next() {
     let dead = DeadPort::new();
     let live = serve_ok(ANSWER);
     let second = live.url("/prov");
-    let mut p = provisioner(&[dead.url(), second.clone()], NO_AUTH, "accounts");
+    let p = provisioner(&[dead.url(), second.clone()], NO_AUTH, "accounts");
     let outcome = p.run(None).unwrap();
     assert_eq!(outcome.source_url, second, "as written in the provision file");
     let requests = live.requests();
@@ -48,7 +48,7 @@ fn every_kind_of_bad_answer_moves_on_to_the_next_url() {
         let reply = std::sync::Mutex::new(Some(reply));
         let bad = serve(move |_| reply.lock().unwrap().take().unwrap_or(Reply::ok("")));
         let good = serve_ok(ANSWER);
-        let mut p = provisioner(&[bad.url("/"), good.url("/")], NO_AUTH, "accounts");
+        let p = provisioner(&[bad.url("/"), good.url("/")], NO_AUTH, "accounts");
         let outcome = p.run(None).unwrap_or_else(|e| panic!("{reason}: {e}"));
         assert_eq!(outcome.source_url, good.url("/"), "{reason}");
         assert_eq!(bad.requests().len(), 1, "{reason}");
@@ -59,7 +59,7 @@ fn every_kind_of_bad_answer_moves_on_to_the_next_url() {
 fn when_every_url_fails_the_message_names_each_one_and_why() {
     let dead = DeadPort::new();
     let broken = serve(|_| Reply::xml(500, "oops"));
-    let mut p = provisioner(&[dead.url(), broken.url("/x/")], NO_AUTH, "accounts");
+    let p = provisioner(&[dead.url(), broken.url("/x/")], NO_AUTH, "accounts");
     let err = p.run(None).unwrap_err();
     assert_eq!(err.status, Status::PROVISION_ERR_FETCH);
     let dead_url = format!("{}configuration", dead.url());
@@ -71,7 +71,7 @@ fn when_every_url_fails_the_message_names_each_one_and_why() {
 fn an_error_answer_is_shown_exactly_whatever_the_http_status() {
     for status in [200, 401, 403] {
         let server = serve(move |_| Reply::xml(status, "<error code=\"1\">\n  Wrong username &amp; password\n</error>"));
-        let mut p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
+        let p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
         let err = p.run(None).unwrap_err();
         assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "HTTP {status}");
         assert_eq!(err.message, "Wrong username & password");
@@ -83,7 +83,7 @@ fn the_last_error_text_wins_and_dead_urls_do_not_hide_it() {
     let dead = DeadPort::new();
     let first = serve_ok("<error>first</error>");
     let second = serve_ok("<error>second</error>");
-    let mut p = provisioner(&[first.url("/"), dead.url(), second.url("/")], NO_AUTH, "accounts");
+    let p = provisioner(&[first.url("/"), dead.url(), second.url("/")], NO_AUTH, "accounts");
     let err = p.run(None).unwrap_err();
     assert_eq!((err.status, err.message.as_str()), (Status::PROVISION_ERR_SERVER, "second"));
 }
@@ -92,7 +92,7 @@ fn the_last_error_text_wins_and_dead_urls_do_not_hide_it() {
 fn without_authentication_nothing_is_sent() {
     let server = serve_ok(ANSWER);
     let options = "<use_authentication>0</use_authentication><user>alice</user><password>pw</password>";
-    let mut p = provisioner(&[server.url("/?a=1")], options, "accounts");
+    let p = provisioner(&[server.url("/?a=1")], options, "accounts");
     p.run(None).unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.header("authorization"), None);
@@ -102,7 +102,7 @@ fn without_authentication_nothing_is_sent() {
 #[test]
 fn basic_authentication_sends_utf8_credentials() {
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "pä ss:1"), "accounts");
+    let p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "pä ss:1"), "accounts");
     p.run(None).unwrap();
     // base64("alice:pä ss:1") of the UTF-8 bytes.
     assert_eq!(server.requests()[0].header("authorization"), Some("Basic YWxpY2U6cMOkIHNzOjE="));
@@ -111,7 +111,7 @@ fn basic_authentication_sends_utf8_credentials() {
 #[test]
 fn url_authentication_adds_user_and_md5_to_the_base_query() {
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/p/?site=3&amp;x=%2B")], &auth_options("url", "a+b&amp;c d", "s3cret"), "accounts");
+    let p = provisioner(&[server.url("/p/?site=3&amp;x=%2B")], &auth_options("url", "a+b&amp;c d", "s3cret"), "accounts");
     p.run(None).unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.path(), "/p/configuration");
@@ -127,7 +127,7 @@ fn user_input_authentication_needs_credentials_before_any_request() {
     let server = serve_ok(ANSWER);
     let options = "<use_authentication>1</use_authentication><user_input_authentication>1</user_input_authentication>\
                    <user>preset</user><password>preset</password>";
-    let mut p = provisioner(&[server.url("/")], options, "accounts");
+    let p = provisioner(&[server.url("/")], options, "accounts");
     assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_CREDENTIALS);
     assert!(server.requests().is_empty());
 
@@ -140,7 +140,7 @@ fn user_input_authentication_needs_credentials_before_any_request() {
 #[test]
 fn set_credentials_override_the_files() {
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], &auth_options("url", "file-user", "file-pw"), "accounts");
+    let p = provisioner(&[server.url("/")], &auth_options("url", "file-user", "file-pw"), "accounts");
     p.set_credentials("bob", "pw2").unwrap();
     p.run(None).unwrap();
     let query = server.requests()[0].query().unwrap().to_owned();
@@ -156,8 +156,8 @@ fn the_merge_keeps_the_local_file_and_takes_provisioned_sections() {
                       <audio><volume>10</volume></audio>\n</options>\n";
     fs::write(&local, local_text).unwrap();
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], NO_AUTH, "accounts,codecs,diagnostics");
-    let outcome = p.run(Some(&local)).unwrap().clone();
+    let p = provisioner(&[server.url("/")], NO_AUTH, "accounts,codecs,diagnostics");
+    let outcome = p.run(Some(&local)).unwrap();
 
     let expected = local_text
         .replace(
@@ -174,7 +174,7 @@ fn the_merge_keeps_the_local_file_and_takes_provisioned_sections() {
 fn without_a_local_file_the_result_is_the_answers_provisioned_sections() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], NO_AUTH, "codecs");
+    let p = provisioner(&[server.url("/")], NO_AUTH, "codecs");
     let outcome = p.run(Some(&dir.path().join("absent.xml"))).unwrap();
     assert_eq!(
         outcome.config,
@@ -188,7 +188,7 @@ fn a_bad_local_config_fails_before_any_request() {
     let local = dir.path().join("Config.xml");
     fs::write(&local, "<options>\n  <general>\n</options>").unwrap();
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
+    let p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
     let err = p.run(Some(&local)).unwrap_err();
     assert_eq!(err.status, Status::PROVISION_ERR_FORMAT);
     assert!(err.message.contains("Config.xml") && err.message.contains("line 3"), "{err}");
@@ -205,10 +205,10 @@ fn a_failed_run_keeps_the_previous_outcome() {
         0 => Reply::ok(ANSWER),
         _ => Reply::xml(503, "down"),
     });
-    let mut p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
-    let first = p.run(None).unwrap().clone();
+    let p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
+    let first = p.run(None).unwrap();
     assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_FETCH);
-    assert_eq!(p.last(), Some(&first));
+    assert_eq!(p.last(), Some(first));
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn store_local_leaves_out_provisioned_sections_and_is_private() {
     let local = dir.path().join("Config.xml");
     fs::write(&local, "<options>\n  <audio>mine</audio>\n</options>").unwrap();
     let server = serve_ok(ANSWER);
-    let mut p = provisioner(&[server.url("/")], NO_AUTH, "accounts,codecs");
+    let p = provisioner(&[server.url("/")], NO_AUTH, "accounts,codecs");
     p.run(Some(&local)).unwrap();
 
     let stored = dir.path().join("new.xml");
@@ -245,7 +245,7 @@ fn redirects_are_followed_but_credentials_stay_with_their_origin() {
         "/moved/configuration" => Reply::redirect(&target),
         _ => Reply::xml(404, ""),
     });
-    let mut p = provisioner(&[same.url("/")], &auth_options("basic", "alice", "pw"), "accounts");
+    let p = provisioner(&[same.url("/")], &auth_options("basic", "alice", "pw"), "accounts");
     p.run(None).unwrap();
     let hops = same.requests();
     assert_eq!(hops.len(), 2);
@@ -257,7 +257,7 @@ fn redirects_are_followed_but_credentials_stay_with_their_origin() {
 fn a_redirect_loop_fails_that_url() {
     let looping = serve(|_| Reply::redirect("/configuration"));
     let good = serve_ok(ANSWER);
-    let mut p = provisioner(&[looping.url("/"), good.url("/")], NO_AUTH, "accounts");
+    let p = provisioner(&[looping.url("/"), good.url("/")], NO_AUTH, "accounts");
     assert_eq!(p.run(None).unwrap().source_url, good.url("/"));
     assert_eq!(looping.requests().len(), 1 + provision::fetch::MAX_REDIRECTS);
 }
@@ -270,7 +270,7 @@ fn no_message_ever_holds_the_password() {
     let echo = serve(|r| Reply::xml(401, &format!("<error>denied for {}</error>", r.target.replace('&', "&amp;"))));
     let dead = DeadPort::new();
     for kind in ["url", "basic"] {
-        let mut p = provisioner(&[dead.url(), echo.url("/")], &auth_options(kind, "alice", password), "accounts");
+        let p = provisioner(&[dead.url(), echo.url("/")], &auth_options(kind, "alice", password), "accounts");
         let err = p.run(None).unwrap_err();
         assert_eq!(err.status, Status::PROVISION_ERR_SERVER);
         for secret in [plain.to_owned(), md5_hex(plain)] {
@@ -283,19 +283,19 @@ fn no_message_ever_holds_the_password() {
 #[test]
 fn scrubbing_neither_garbles_messages_nor_reveals_short_passwords() {
     let server = serve_ok("<error>Wrong username or password</error>");
-    let mut p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "a"), "accounts");
+    let p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "a"), "accounts");
     assert_eq!(p.run(None).unwrap_err().message, "Wrong username or password");
 
     let dead = DeadPort::new();
     let with_userinfo = dead.url().replace("http://", "http://bob:hunter2@");
-    let mut p = provisioner(&[with_userinfo], NO_AUTH, "accounts");
+    let p = provisioner(&[with_userinfo], NO_AUTH, "accounts");
     let err = p.run(None).unwrap_err();
     assert!(err.message.contains("http://bob@127.0.0.1") && !err.message.contains("hunter2"), "{err}");
 }
 
 #[test]
 fn a_colon_in_a_basic_user_name_is_refused() {
-    let mut p = provisioner(&["http://127.0.0.1/".into()], &auth_options("basic", "alice", "pw"), "accounts");
+    let p = provisioner(&["http://127.0.0.1/".into()], &auth_options("basic", "alice", "pw"), "accounts");
     assert_eq!(p.set_credentials("a:b", "x").unwrap_err().status, Status::PROVISION_ERR_ARGUMENT);
     let err = Provisioner::from_xml(&provision_xml(&["http://h/".into()], &auth_options("basic", "a:b", "pw"), "accounts"));
     assert_eq!(err.err().map(|e| e.status), Some(Status::PROVISION_ERR_FORMAT));
