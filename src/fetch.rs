@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result, Status};
 use crate::provision_file::{AuthType, Settings};
+use crate::tls;
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
@@ -158,35 +159,61 @@ fn shown(url: &Url) -> String {
     url.to_string()
 }
 
+/// How the HTTP client is set up: one value, changed by the handle's setters
+/// (`set_timeouts`, `set_ca_file`), from which a [`Fetcher`] is built whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    pub connect_timeout: Duration,
+    /// The whole request, from connecting to the last byte of the body.
+    pub total_timeout: Duration,
+    /// Certificates (DER) trusted in addition to the system's store: an
+    /// operator's private CA. Empty: the system's store alone.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            total_timeout: DEFAULT_TOTAL_TIMEOUT,
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
 /// The HTTP side: one agent per handle, so connections are reused across runs.
 pub struct Fetcher {
     agent: ureq::Agent,
+    config: FetchConfig,
 }
 
 impl Default for Fetcher {
     fn default() -> Self {
-        Self::new(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT)
+        Self::new(FetchConfig::default())
     }
 }
 
 impl Fetcher {
-    pub fn new(connect: Duration, total: Duration) -> Fetcher {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
+    pub fn new(config: FetchConfig) -> Fetcher {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(tls::root_certs(&config.extra_roots)).build();
         let agent = ureq::Agent::config_builder()
             // Statuses and redirects are ours to judge: an `<error>` body may
             // come with a 401, and redirects must not leak credentials.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(total))
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.total_timeout))
             .user_agent(concat!("libprovision/", env!("CARGO_PKG_VERSION")))
             .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
             .tls_config(tls)
             .build()
             .new_agent();
-        Fetcher { agent }
+        Fetcher { agent, config }
+    }
+
+    /// What this fetcher was built from; a setter changes a copy and builds anew.
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
     }
 
     /// Tries each base URL in turn; the first usable answer wins.

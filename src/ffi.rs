@@ -7,7 +7,7 @@
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
 use crate::{Error, Outcome, Provisioner, Result, Status};
-use libc::{c_char, c_int};
+use libc::{c_char, c_int, c_uint};
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString};
@@ -15,6 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// An opaque provisioning handle: one provision file, its credentials and
 /// the outcome of the last successful run. Create it with `provision_load`
@@ -200,6 +201,45 @@ pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *con
         let user = arg_str(user, "user")?;
         let password = arg_str(password, "password")?;
         h.core.set_credentials(user, password)
+    })
+}
+
+/// Sets the timeouts of every later request on this handle: `connect_ms`
+/// to establish a connection (TCP and TLS handshake), `total_ms` for the
+/// whole request including the body. A URL that takes longer fails and the
+/// next one is tried. Defaults: 5000 and 30000.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or a zero
+/// value.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_timeouts(p: *mut Provision, connect_ms: c_uint, total_ms: c_uint) -> c_int {
+    call(|| {
+        let ms = |v: c_uint| Duration::from_millis(u64::from(v));
+        handle(p)?.core.set_timeouts(ms(connect_ms), ms(total_ms))
+    })
+}
+
+/// Trusts the certificates in the PEM file at `pem_path` (an operator's
+/// private CA) for HTTPS, in addition to the system's trust store; NULL
+/// goes back to the system's store alone (the default). The file is read
+/// during this call; host names are always verified.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
+/// PROVISION_ERR_FORMAT when it holds no PEM certificate; PROVISION_ERR_ARGUMENT
+/// for a NULL handle or a non-UTF-8 path. After a failure the trusted
+/// certificates are unchanged.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `pem_path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_ca_file(p: *mut Provision, pem_path: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let path = arg_opt_str(pem_path, "pem_path")?;
+        h.core.set_ca_file(path.map(Path::new))
     })
 }
 

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod provision_file;
 pub mod provisioner;
 pub mod store;
+pub mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
