@@ -4,6 +4,7 @@
 //! XML, an `<error>` answer, an answer without any significant section) moves
 //! on to the next URL; the final error says what happened at each one.
 
+use crate::digest;
 use crate::error::{Error, Result, Status};
 use crate::provision_file::{AuthType, Settings};
 use crate::tls;
@@ -83,6 +84,8 @@ struct Auth {
     header: Option<String>,
     /// `user=..&password=..` for `url`.
     query: Option<String>,
+    /// For `digest`: answered once a server challenges us.
+    digest: Option<Credentials>,
     /// What we derived from the password (Basic token, MD5): long and
     /// unmistakable, so every occurrence in a message goes.
     derived: Vec<String>,
@@ -95,6 +98,7 @@ impl Auth {
         let mut auth = Auth {
             header: None,
             query: None,
+            digest: None,
             derived: Vec::new(),
             password: String::new(),
         };
@@ -114,6 +118,7 @@ impl Auth {
                 auth.query = Some(format!("user={user}&password={digest}"));
                 auth.derived.push(digest);
             }
+            AuthType::Digest => auth.digest = Some(c.clone()),
         }
         auth.password = c.password.clone();
         auth
@@ -296,11 +301,13 @@ impl Fetcher {
     fn get(&self, mut url: Url, auth: &Auth) -> std::result::Result<(StatusCode, Vec<u8>), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.get(url.as_str());
-            if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
-                request = request.header("Authorization", header);
+            let ours = url.origin() == origin;
+            let mut response = self.send(&url, auth.header.as_deref().filter(|_| ours))?;
+            if let Some(credentials) = auth.digest.as_ref().filter(|_| ours && response.status() == 401) {
+                if let Some(header) = digest_answer(&response, &url, credentials)? {
+                    response = self.send(&url, Some(&header))?;
+                }
             }
-            let mut response = request.call().map_err(describe)?;
             let status = response.status();
             let location = response.headers().get("location").and_then(|v| v.to_str().ok());
             if let (true, Some(location)) = (status.is_redirection(), location) {
@@ -321,6 +328,31 @@ impl Fetcher {
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
+
+    fn send(&self, url: &Url, authorization: Option<&str>) -> std::result::Result<ureq::http::Response<ureq::Body>, String> {
+        let mut request = self.agent.get(url.as_str());
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.call().map_err(describe)
+    }
+}
+
+/// The `Authorization` answering a 401's Digest challenge, `None` when the
+/// server asked for no Digest (the 401 stands), an error when it did but
+/// in a way we cannot answer.
+fn digest_answer(
+    response: &ureq::http::Response<ureq::Body>,
+    url: &Url,
+    credentials: &Credentials,
+) -> std::result::Result<Option<String>, String> {
+    let offers = response.headers().get_all("www-authenticate").iter().filter_map(|v| v.to_str().ok());
+    let challenge = digest::Challenge::pick(offers).map_err(|why| format!("HTTP 401 with a Digest challenge that cannot be answered: {why}"))?;
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    Ok(challenge.map(|c| c.answer(&credentials.user, &credentials.password, &target, &digest::cnonce())))
 }
 
 /// A transport error as a short sentence.
