@@ -358,7 +358,12 @@ fn digest_answer(
 /// A transport error as a short sentence.
 fn describe(e: ureq::Error) -> String {
     match e {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the connection closed before the whole answer arrived".to_owned()
+        }
         ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(ureq::Timeout::Global) => "timed out (the whole request took too long)".to_owned(),
+        ureq::Error::Timeout(ureq::Timeout::Connect) => "timed out while connecting".to_owned(),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
         other => other.to_string(),
