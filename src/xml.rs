@@ -15,6 +15,17 @@ use quick_xml::Reader;
 use std::fmt;
 use std::ops::Range;
 
+/// Elements nested deeper than this are refused. Configs are a few levels
+/// deep; the bound keeps a hostile document from costing a deep tree (and a
+/// deep recursive drop) in the provision file parser.
+pub const MAX_DEPTH: usize = 100;
+/// Start tags longer than this (name and attributes) are refused: no real
+/// config carries a 64 KiB attribute, and it bounds the attribute checks,
+/// whose duplicate test is quadratic in the number of attributes.
+pub const MAX_TAG_BYTES: usize = 64 * 1024;
+/// At most this many attributes on one element, for the same reason.
+pub const MAX_ATTRIBUTES: usize = 256;
+
 /// Where and why a document is not acceptable. Line and column are 1-based;
 /// the column counts characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +59,9 @@ impl XmlError {
 /// Takes the bytes of a file or an answer as a document: UTF-8 (validated
 /// once, here) without NUL, since the result crosses the C ABI as a C string.
 pub fn decode(bytes: Vec<u8>) -> Result<String, XmlError> {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(XmlError::at(&bytes, 0, "the document is UTF-16 (byte order mark): it must be UTF-8"));
+    }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(XmlError::at(&bytes, pos, "the document contains a NUL character"));
     }
@@ -109,8 +123,14 @@ impl<'a> Checked<'a> {
                     }
                     self.root_seen = true;
                 }
+                if span.len() > MAX_TAG_BYTES {
+                    return Err(self.error(start, format!("a start tag longer than {MAX_TAG_BYTES} bytes")));
+                }
                 self.check_attributes(e, start)?;
                 if matches!(event, Event::Start(_)) {
+                    if self.open >= MAX_DEPTH {
+                        return Err(self.error(start, format!("elements nested deeper than {MAX_DEPTH} levels")));
+                    }
                     self.open += 1;
                 }
             }
@@ -164,8 +184,16 @@ impl<'a> Checked<'a> {
     }
 
     fn check_attributes(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
-        for attribute in e.attributes() {
-            attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+        for (i, attribute) in e.attributes().enumerate() {
+            if i == MAX_ATTRIBUTES {
+                return Err(self.error(start, format!("more than {MAX_ATTRIBUTES} attributes on one element")));
+            }
+            let attribute = attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+            // Only the predefined entities and character references, as in text.
+            attribute.unescape_value().map_err(|err| self.error(start, format!("bad attribute value: {err}")))?;
+            if attribute.value.contains(&b'<') {
+                return Err(self.error(start, "'<' in an attribute value"));
+            }
         }
         Ok(())
     }
@@ -394,6 +422,28 @@ mod tests {
         let err = Scan::new("<a>&x;</a>").unwrap_err();
         assert!(err.message.contains("&x;"), "{err}");
         assert!(Scan::new("<a>&amp;&#65;&#x42;</a>").is_ok());
+        let err = Scan::new("<a><b v=\"&x;\"/></a>").unwrap_err();
+        assert!(err.message.contains("attribute value"), "{err}");
+        assert!(Scan::new("<a><b v=\"&lt;&#65;\"/></a>").is_ok());
+        assert!(Scan::new("<a><b v=\"<\"/></a>").is_err());
+    }
+
+    #[test]
+    fn depth_tag_size_and_attribute_count_are_bounded() {
+        let nested = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(Scan::new(&nested(MAX_DEPTH)).is_ok());
+        let err = Scan::new(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert!(err.message.contains("nested deeper"), "{err}");
+        assert!(Element::parse(&nested(1_000_000)).is_err(), "a deep provision file is refused, not built");
+
+        let attribute = |len: usize| format!("<a v=\"{}\"/>", "x".repeat(len));
+        assert!(Scan::new(&attribute(60 * 1024)).is_ok());
+        let err = Scan::new(&attribute(MAX_TAG_BYTES)).unwrap_err();
+        assert!(err.message.contains("start tag longer"), "{err}");
+        let many: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"\"")).collect();
+        let err = Scan::new(&format!("<a{many}/>")).unwrap_err();
+        assert!(err.message.contains("attributes"), "{err}");
+        assert!(Scan::new("<a><b x='1' x='2'/></a>").is_err(), "duplicate attributes");
     }
 
     #[test]
@@ -408,6 +458,7 @@ mod tests {
         let err = decode(b"<a>\n\xff</a>".to_vec()).unwrap_err();
         assert_eq!((err.line, err.column), (2, 1));
         assert!(decode(b"<a>\0</a>".to_vec()).is_err());
+        assert!(decode(b"\xff\xfe<\0a\0/\0>\0".to_vec()).unwrap_err().message.contains("UTF-16"));
     }
 
     #[test]
