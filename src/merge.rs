@@ -32,19 +32,29 @@ impl<'a> Doc<'a> {
 ///   place of the first one; other local occurrences go with their indentation.
 /// - Provisioned sections the local document lacks go before its root's end
 ///   tag, indented like the local document's last section.
-/// - Without a local document the result is the answer without its
-///   non-provisioned sections.
+/// - Without a local document the answer is its own local document, less
+///   its non-provisioned sections: the same rule groups a repeated section
+///   at its first place, so that merging the result again changes nothing.
 pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) -> String {
-    let is_provisioned = |name: &str| provisioned.iter().any(|p| p == name);
-    let Some(local) = local else {
-        return strip(answer, |name| !is_provisioned(name));
-    };
+    match local {
+        Some(local) => splice(local, answer, provisioned, false),
+        None => splice(answer, answer, provisioned, true),
+    }
+}
 
+/// The merge proper; `drop_others` also takes out the local document's
+/// non-provisioned sections.
+fn splice(local: Doc<'_>, answer: Doc<'_>, provisioned: &[String], drop_others: bool) -> String {
+    let is_provisioned = |name: &str| provisioned.iter().any(|p| p == name);
     let mut out = String::with_capacity(local.text.len() + answer.text.len());
     let mut cursor = 0;
     let mut placed: Vec<&str> = Vec::new();
     for section in &local.scan.sections {
         if !is_provisioned(&section.name) {
+            if drop_others {
+                out.push_str(&local.text[cursor..section.lead]);
+                cursor = section.span.end;
+            }
             continue;
         }
         if placed.contains(&section.name.as_str()) {
@@ -63,12 +73,14 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
         cursor = section.span.end;
     }
 
-    let missing: Vec<&Section> = answer
-        .scan
-        .sections
-        .iter()
-        .filter(|s| is_provisioned(&s.name) && !placed.contains(&s.name.as_str()))
-        .collect();
+    // Grouped by name, in the order names first appear in the answer, as the
+    // in-place rule groups them: a second merge then changes nothing.
+    let mut missing: Vec<&Section> = Vec::new();
+    for s in &answer.scan.sections {
+        if is_provisioned(&s.name) && !placed.contains(&s.name.as_str()) && !missing.iter().any(|m| m.name == s.name) {
+            missing.extend(answer.scan.sections.iter().filter(|c| c.name == s.name));
+        }
+    }
     if missing.is_empty() {
         out.push_str(&local.text[cursor..]);
         return out;
@@ -173,6 +185,14 @@ mod tests {
             run(None, ANSWER, &["codecs", "accounts"]),
             "<options>\n <accounts><account>srv</account></accounts>\n <codecs>srv</codecs>\n</options>"
         );
+    }
+
+    #[test]
+    fn without_local_repeated_sections_are_grouped_so_a_second_merge_changes_nothing() {
+        let answer = "<o>\n  <x>1</x><!-- c --><y/>\n  <x>2</x>\n</o>";
+        let once = run(None, answer, &["x"]);
+        assert_eq!(once, "<o>\n  <x>1</x>\n  <x>2</x><!-- c -->\n</o>");
+        assert_eq!(run(Some(&once), answer, &["x"]), once);
     }
 
     #[test]
