@@ -3,6 +3,7 @@
 # Tests and the demo use the debug build (one compile for every suite); the
 # release profile (LTO, one codegen unit) is for install and benchmarks.
 
+SHELL   := /bin/bash
 CARGO   ?= cargo
 PYTHON  ?= python3
 CC      ?= cc
@@ -10,6 +11,7 @@ CXX     ?= c++
 PROFILE ?= debug
 
 CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
+CARGO_FEATURES ?=
 LIBDIR  = target/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
@@ -17,7 +19,24 @@ CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo clean
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python \
+        test-logs check-secrets demo clean
+
+# Every suite runs against a build with the test hooks (src/test_hooks.rs):
+# a panic forced inside the ABI boundary, and a record of every error message
+# the library makes, which check-secrets searches with the suites' output.
+TEST_TARGETS = test test-rust test-c test-cpp test-python check-header check-symbols check-secrets
+TEST_LOGS    = build/test-logs
+$(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
+$(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
+# A suite's output, also kept for check-secrets.
+LOGGED = set -o pipefail; mkdir -p $(TEST_LOGS);
+TO_LOG = 2>&1 | tee -a $(TEST_LOGS)/output.log
+# The C and C++ suites run under memcheck: any leak (definite, indirect or
+# possible) or memory error fails them. `make test VALGRIND=` runs them bare.
+VALGRIND ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+            --suppressions=tests/c/valgrind.supp
 
 all: lib
 
@@ -28,7 +47,7 @@ help:
 	@echo "make header  regenerate include/provision.h"
 
 lib:
-	$(CARGO) build --lib $(CARGO_PROFILE_FLAG)
+	$(CARGO) build --lib $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES)
 
 # build.rs rewrites include/provision.h whenever the Rust side changes.
 header: lib
@@ -49,10 +68,13 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols test-rust test-c test-cpp test-python
+test: deps test-logs check-header check-symbols test-rust test-c test-cpp test-python check-secrets
+
+test-logs:
+	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 
 test-rust:
-	$(CARGO) test $(CARGO_PROFILE_FLAG)
+	$(LOGGED) $(CARGO) test $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES) $(TO_LOG)
 
 $(BUILD):
 	mkdir -p $@
@@ -67,13 +89,17 @@ $(BUILD)/demo: examples/demo.c include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
 
 test-c: $(BUILD)/test_provision
-	$(PYTHON) tests/c/harness.py $(BUILD)/test_provision
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_provision $(TO_LOG)
 
 test-cpp: $(BUILD)/test_header_cpp
-	$(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp $(TO_LOG)
 
 test-python: lib
-	PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests
+	$(LOGGED) PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests $(TO_LOG)
+
+# No test password, plain or as its MD5, in any error message or output line.
+check-secrets:
+	$(PYTHON) tests/check_secrets.py tests/secrets.txt $(TEST_LOGS)/messages.log $(TEST_LOGS)/output.log
 
 demo: $(BUILD)/demo
 	$(PYTHON) examples/demo.py $(BUILD)/demo

@@ -45,10 +45,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Self {
-        Error {
-            status,
-            message: message.into(),
-        }
+        let message = message.into();
+        #[cfg(any(test, feature = "test-hooks"))]
+        crate::test_hooks::record(&message);
+        Error { status, message }
     }
 
     pub fn argument(message: impl Into<String>) -> Self {

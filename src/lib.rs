@@ -12,6 +12,8 @@ pub mod merge;
 pub mod provision_file;
 pub mod provisioner;
 pub mod store;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod test_hooks;
 pub mod tls;
 pub mod xml;
 
