@@ -20,7 +20,7 @@ CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 
 .PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python \
-        test-logs check-secrets demo clean
+        test-logs check-secrets fuzz demo clean
 
 # Every suite runs against a build with the test hooks (src/test_hooks.rs):
 # a panic forced inside the ABI boundary, and a record of every error message
@@ -45,6 +45,7 @@ help:
 	@echo "make test    every suite: Rust, C, C++, Python, plus header and symbol checks"
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
+	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
 
 lib:
 	$(CARGO) build --lib $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES)
@@ -100,6 +101,20 @@ test-python: lib
 # No test password, plain or as its MD5, in any error message or output line.
 check-secrets:
 	$(PYTHON) tests/check_secrets.py tests/secrets.txt $(TEST_LOGS)/messages.log $(TEST_LOGS)/output.log
+
+# Fuzzing (cargo-fuzz, libFuzzer): each target for FUZZ_SECONDS, starting from
+# the committed seeds (fuzz/seeds) and the corpus of earlier runs (fuzz/corpus,
+# not committed). Never part of `make test`. The stable toolchain is allowed the
+# nightly flags cargo-fuzz needs (sanitizer) through RUSTC_BOOTSTRAP=1.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = provision_file answer merge
+fuzz:
+	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$target $(abspath fuzz)/corpus/$$target $(abspath fuzz)/seeds/$$target \
+	    -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; \
+	done
 
 demo: $(BUILD)/demo
 	$(PYTHON) examples/demo.py $(BUILD)/demo

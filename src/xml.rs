@@ -84,15 +84,20 @@ pub struct Item<'a> {
 pub struct Checked<'a> {
     reader: Reader<&'a [u8]>,
     bytes: &'a [u8],
+    /// Bytes before what the reader reads: a UTF-8 byte order mark, which
+    /// quick-xml would otherwise skip without counting it in its positions.
+    offset: usize,
     open: usize,
     root_seen: bool,
 }
 
 impl<'a> Checked<'a> {
     pub fn new(text: &'a str) -> Self {
+        let offset = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
         Checked {
-            reader: Reader::from_str(text),
+            reader: Reader::from_str(&text[offset..]),
             bytes: text.as_bytes(),
+            offset,
             open: 0,
             root_seen: false,
         }
@@ -104,15 +109,15 @@ impl<'a> Checked<'a> {
 
     /// The next event, or `None` at the end of a complete document.
     pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
-        let start = self.reader.buffer_position() as usize;
+        let start = self.offset + self.reader.buffer_position() as usize;
         let event = match self.reader.read_event() {
             Ok(event) => event,
             Err(e) => {
-                let pos = self.reader.error_position() as usize;
+                let pos = self.offset + self.reader.error_position() as usize;
                 return Err(self.error(pos, e.to_string()));
             }
         };
-        let span = start..self.reader.buffer_position() as usize;
+        let span = start..self.offset + self.reader.buffer_position() as usize;
         let mut depth = self.open;
         match &event {
             Event::Start(e) | Event::Empty(e) => {
@@ -401,6 +406,17 @@ mod tests {
         assert_eq!(&doc[accounts.lead..accounts.span.start], "\n  ");
         assert_eq!(&doc[scan.root_end.clone().unwrap()], "</options>");
         assert_eq!(&doc[scan.root_end_lead..scan.root_end.unwrap().start], "\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_the_spans() {
+        // Found by the `answer` fuzz target: spans were 3 bytes short.
+        let doc = "\u{feff}<options>\n  <accounts>x</accounts>\n</options>";
+        let scan = Scan::new(doc).unwrap();
+        assert_eq!(&doc[scan.sections[0].span.clone()], "<accounts>x</accounts>");
+        assert_eq!(&doc[scan.root_start.clone()], "<options>");
+        assert_eq!(&doc[scan.root_end.unwrap()], "</options>");
+        assert_eq!(Scan::new("\u{feff}<a>\n<b></c></a>").unwrap_err().column, 4);
     }
 
     #[test]

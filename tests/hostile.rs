@@ -99,3 +99,17 @@ fn a_hostile_provision_file_is_refused() {
         assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
     }
 }
+
+#[test]
+fn a_local_config_with_a_byte_order_mark_merges_cleanly() {
+    // Found by fuzzing: spans after a BOM were 3 bytes short, which would
+    // have cut the user's file in the wrong places.
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("Config.xml");
+    let text = "\u{feff}<options>\n  <accounts>old</accounts>\n  <audio>mine</audio>\n</options>\n";
+    fs::write(&local, text).unwrap();
+    let server = serve_ok(&format!("\u{feff}{ANSWER}"));
+    let outcome = provisioner(&[server.url("/")]).run(Some(&local)).unwrap();
+    let accounts = "<accounts><account><username>srv-user</username><host>sip.example.net</host></account></accounts>";
+    assert_eq!(outcome.config, text.replace("<accounts>old</accounts>", accounts));
+}
