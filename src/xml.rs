@@ -110,6 +110,11 @@ impl<'a> Checked<'a> {
     /// The next event, or `None` at the end of a complete document.
     pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
         let start = self.offset + self.reader.buffer_position() as usize;
+        // quick-xml would skip this one uncounted too; past the first it is
+        // just a character outside the root element.
+        if start == self.offset && self.bytes[start..].starts_with("\u{feff}".as_bytes()) {
+            return Err(self.error(start, "text outside the root element (a second byte order mark)"));
+        }
         let event = match self.reader.read_event() {
             Ok(event) => event,
             Err(e) => {
@@ -417,6 +422,8 @@ mod tests {
         assert_eq!(&doc[scan.root_start.clone()], "<options>");
         assert_eq!(&doc[scan.root_end.unwrap()], "</options>");
         assert_eq!(Scan::new("\u{feff}<a>\n<b></c></a>").unwrap_err().column, 4);
+        // Found next: a second mark was skipped uncounted as well.
+        assert!(Scan::new("\u{feff}\u{feff}<a/>").unwrap_err().message.contains("byte order mark"));
     }
 
     #[test]

@@ -14,6 +14,16 @@ fn provisioner(urls: &[String]) -> Provisioner {
     Provisioner::from_xml(&provision_xml(urls, NO_AUTH, "accounts")).unwrap()
 }
 
+/// A CA made for the test and its certificate as a PEM file in a temp folder
+/// (kept alive by the returned guard).
+fn operator_ca() -> (tempfile::TempDir, Ca, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("operator CA");
+    let pem = dir.path().join("ca.pem");
+    ca.write_pem(&pem);
+    (dir, ca, pem)
+}
+
 #[test]
 fn an_unknown_ca_fails_and_the_next_url_is_tried() {
     let ca = Ca::new("operator CA");
@@ -32,10 +42,7 @@ fn an_unknown_ca_fails_and_the_next_url_is_tried() {
 
 #[test]
 fn an_added_ca_is_trusted() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new("operator CA");
-    let pem = dir.path().join("ca.pem");
-    ca.write_pem(&pem);
+    let (_dir, ca, pem) = operator_ca();
     let https = serve_tls(ca.server_config(&["127.0.0.1"]), |_| Reply::ok(ANSWER));
     let p = provisioner(&[https.url("/")]);
     p.set_ca_file(Some(&pem)).unwrap();
@@ -49,10 +56,7 @@ fn an_added_ca_is_trusted() {
 
 #[test]
 fn a_certificate_for_another_host_fails_even_from_a_trusted_ca() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new("operator CA");
-    let pem = dir.path().join("ca.pem");
-    ca.write_pem(&pem);
+    let (_dir, ca, pem) = operator_ca();
     let https = serve_tls(ca.server_config(&["prov.example.net"]), |_| Reply::ok(ANSWER));
     let fallback = serve_ok(ANSWER);
     let p = provisioner(&[https.url("/"), fallback.url("/")]);
@@ -68,10 +72,7 @@ fn a_certificate_for_another_host_fails_even_from_a_trusted_ca() {
 
 #[test]
 fn https_never_redirects_to_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new("operator CA");
-    let pem = dir.path().join("ca.pem");
-    ca.write_pem(&pem);
+    let (_dir, ca, pem) = operator_ca();
     let plain = serve_ok(ANSWER);
     let target = plain.url("/configuration");
     let https = serve_tls(ca.server_config(&["127.0.0.1"]), move |_| Reply::redirect(&target));
@@ -95,10 +96,7 @@ fn https_never_redirects_to_http() {
 
 #[test]
 fn a_bad_ca_file_is_refused_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new("operator CA");
-    let pem = dir.path().join("ca.pem");
-    ca.write_pem(&pem);
+    let (dir, ca, pem) = operator_ca();
     let https = serve_tls(ca.server_config(&["127.0.0.1"]), |_| Reply::ok(ANSWER));
     let p = provisioner(&[https.url("/")]);
     p.set_ca_file(Some(&pem)).unwrap();
@@ -117,9 +115,7 @@ fn a_bad_ca_file_is_refused_and_changes_nothing() {
 
 #[test]
 fn plain_http_servers_are_unaffected_by_a_ca_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("ca.pem");
-    Ca::new("operator CA").write_pem(&pem);
+    let (_dir, _ca, pem) = operator_ca();
     let plain = serve(|_| Reply::ok(ANSWER));
     let p = provisioner(&[plain.url("/")]);
     p.set_ca_file(Some(&pem)).unwrap();
