@@ -234,9 +234,10 @@ pub struct Section {
     pub name: String,
     /// The element itself, from `<` of its start tag to `>` of its end tag.
     pub span: Range<usize>,
-    /// Where the blank text just before the element starts (== `span.start`
-    /// when there is none): removing `lead..span.end` removes the section
-    /// together with its indentation.
+    /// Where the blank text just before the element starts: the trailing
+    /// whitespace of the text before it (== `span.start` when there is
+    /// none). Removing `lead..span.end` removes the section together with
+    /// its indentation.
     pub lead: usize,
 }
 
@@ -297,7 +298,14 @@ impl Scan {
                         scan.sections.push(section);
                     }
                 }
-                (Event::Text(t), 1) if is_blank(t) => blank_from = Some(lead),
+                // The blank end of the text before the next item: all of it
+                // when the text is blank, else its trailing whitespace, so
+                // that taking a section out with its lead undoes exactly an
+                // insertion of indentation and section.
+                (Event::Text(t), 1) => {
+                    let blank_tail = t.iter().rev().take_while(|&&b| is_blank(&[b])).count();
+                    blank_from = Some(if blank_tail == t.len() { lead } else { item.span.end - blank_tail });
+                }
                 _ => {}
             }
         }

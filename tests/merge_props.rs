@@ -20,7 +20,9 @@ fn section(tag: String) -> impl Strategy<Value = String> {
 }
 
 fn separator() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(&["", "\n", "\n  ", "\n\t", "\r\n  ", " <!-- between -->\n  ", "\n\n    "][..])
+    prop::sample::select(
+        &["", "\n", "\n  ", "\n\t", "\r\n  ", " <!-- between -->\n  ", "\n\n    ", "\n  text\n  ", "a &amp; b", "\n x &#65; \n"][..],
+    )
 }
 
 /// A document: optional prolog, a root with sections, optional epilogue.
