@@ -140,15 +140,24 @@ fn an_unwritable_folder_is_an_io_error_and_keeps_the_old_file() {
         let exe: PathBuf = dir.path().join("store-test");
         fs::copy(env::current_exe().unwrap(), &exe).unwrap();
         fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
-        let mut command = child("unwritable_child", &[("PROVISION_UNWRITABLE", &path)]);
-        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
-        let output = std::process::Command::new(&exe)
-            .args(args)
-            .envs(command.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+        let template = child("unwritable_child", &[("PROVISION_UNWRITABLE", &path)]);
+        let mut command = Command::new(&exe);
+        command
+            .args(template.get_args())
+            .envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))))
             .uid(65534)
-            .gid(65534)
-            .output()
-            .unwrap();
+            .gid(65534);
+        // A process another test forks at the moment of the copy inherits the
+        // copy's open file until it execs: "Text file busy" then only means
+        // "again in a moment".
+        let mut tries = 0;
+        let output = loop {
+            match command.output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => tries += 1,
+                other => break other.unwrap(),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success() && stdout.contains("IO: "), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     }
