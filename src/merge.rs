@@ -96,7 +96,8 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
             // `<options/>`: open it up into `<options>…</options>`.
             let empty = &local.text[local.scan.root_start.clone()];
             out.push_str(&local.text[cursor..local.scan.root_start.start]);
-            out.push_str(empty.trim_end_matches('>').trim_end_matches('/').trim_end());
+            let open = empty.strip_suffix("/>").unwrap_or(empty);
+            out.push_str(open.trim_end());
             out.push('>');
             for s in &missing {
                 out.push_str(indent);

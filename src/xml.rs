@@ -136,6 +136,7 @@ impl<'a> Checked<'a> {
                 if span.len() > MAX_TAG_BYTES {
                     return Err(self.error(start, format!("a start tag longer than {MAX_TAG_BYTES} bytes")));
                 }
+                check_name(e.name().as_ref()).map_err(|m| self.error(start, format!("element {m}")))?;
                 self.check_attributes(e, start)?;
                 if matches!(event, Event::Start(_)) {
                     if self.open >= MAX_DEPTH {
@@ -199,6 +200,7 @@ impl<'a> Checked<'a> {
                 return Err(self.error(start, format!("more than {MAX_ATTRIBUTES} attributes on one element")));
             }
             let attribute = attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+            check_name(attribute.key.as_ref()).map_err(|m| self.error(start, format!("attribute {m}")))?;
             // Only the predefined entities and character references, as in text.
             attribute.unescape_value().map_err(|err| self.error(start, format!("bad attribute value: {err}")))?;
             if attribute.value.contains(&b'<') {
@@ -206,6 +208,21 @@ impl<'a> Checked<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// An XML name, by the ASCII part of the Name production (non-ASCII
+/// characters are let through): quick-xml takes any bytes up to a blank or
+/// `/>` as a name, which would let `<a/ />` open as `<a/>` and close as
+/// `</a/>` after a merge.
+fn check_name(name: &[u8]) -> Result<(), String> {
+    let start_ok = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80;
+    let ok = name.first().is_some_and(|&b| start_ok(b))
+        && name.iter().all(|&b| start_ok(b) || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("name '{}' is not an XML name", String::from_utf8_lossy(name).escape_debug()))
     }
 }
 
@@ -475,6 +492,11 @@ mod tests {
         let err = Scan::new(&format!("<a{many}/>")).unwrap_err();
         assert!(err.message.contains("attributes"), "{err}");
         assert!(Scan::new("<a><b x='1' x='2'/></a>").is_err(), "duplicate attributes");
+        // Found by the merge fuzz target: quick-xml takes `a/` as a name.
+        for bad in ["<a//>", "<a\u{16}/>", "<a><1b/></a>", "<a b@='1'/>", "<a/ >"] {
+            assert!(Scan::new(bad).unwrap_err().message.contains("not an XML name"), "{bad}");
+        }
+        assert!(Scan::new("<ns:a-b.c_d é='1'><_x/></ns:a-b.c_d>").is_ok());
     }
 
     #[test]
