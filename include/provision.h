@@ -66,6 +66,11 @@ typedef enum {
    * A bug: a panic caught at the ABI boundary.
    */
   PROVISION_ERR_INTERNAL = 9,
+  /**
+   * Every URL failed and the config was served from the last-known-good
+   * cache: usable, but not fresh. The message says why each URL failed.
+   */
+  PROVISION_CACHED = 10,
 } provision_status;
 
 /**
