@@ -12,6 +12,7 @@ pub mod merge;
 pub mod provision_file;
 pub mod provision_section;
 pub mod provisioner;
+pub mod refresh;
 pub mod store;
 pub mod xml;
 

@@ -313,6 +313,18 @@ impl Provisioner {
         *lock(&self.call_active)
     }
 
+    /// The call-active flag and the condvar notified when it changes or
+    /// [`wake`](Self::wake) is called: what a refresh worker waits on.
+    pub(crate) fn gate(&self) -> (&Mutex<bool>, &Condvar) {
+        (&self.call_active, &self.gate_changed)
+    }
+
+    /// Wakes whoever waits on the gate (a refresh worker being stopped).
+    pub(crate) fn wake(&self) {
+        let _held = lock(&self.call_active);
+        self.gate_changed.notify_all();
+    }
+
     pub fn history(&self) -> History {
         lock(&self.state).history
     }
