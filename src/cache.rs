@@ -8,8 +8,9 @@
 
 use crate::error::{log_line, Error, Result, Status};
 use crate::merge::{self, Doc};
+use crate::provisioner::read_document;
 use crate::store;
-use crate::xml::{self, Scan};
+use crate::xml::Scan;
 use std::path::Path;
 
 /// Writes the `provisioned` sections of `answer` to `path`: atomically, mode
@@ -23,16 +24,7 @@ pub fn store(path: &Path, answer: Doc<'_>, provisioned: &[String]) -> Result<()>
 /// A file that cannot be read or is not a well-formed document is an error
 /// naming the file, which the caller reports and otherwise ignores.
 pub fn load(path: &Path) -> Result<Option<(String, Scan)>> {
-    let shown = path.display();
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("{shown}: cannot read the cache: {e}"))),
-    };
-    let bad = |e: xml::XmlError| Error::format(format!("{shown}: the cache is corrupt: {e}"));
-    let text = xml::decode(bytes).map_err(bad)?;
-    let scan = Scan::new(&text).map_err(bad)?;
-    Ok(Some((text, scan)))
+    read_document(path, "the cache")
 }
 
 /// The cached document, if there is a usable one: with at least one section
@@ -42,12 +34,12 @@ pub fn load_usable(path: &Path, wanted: impl Fn(&str) -> bool) -> Option<(String
     match load(path) {
         Ok(Some(doc)) if doc.1.sections.iter().any(|s| wanted(&s.name)) => Some(doc),
         Ok(Some(_)) => {
-            log_line(&format!("{}: the cache holds no significant section; ignored", path.display()));
+            log_line(&format!("{}: the last-known-good cache holds no significant section; ignored", path.display()));
             None
         }
         Ok(None) => None,
         Err(e) => {
-            log_line(&format!("{e}; ignored"));
+            log_line(&format!("the last-known-good cache is corrupt or unreadable; ignored: {e}"));
             None
         }
     }
@@ -87,6 +79,7 @@ mod tests {
         assert!(load(&path).unwrap().is_none());
         std::fs::write(&path, "<options><accounts></options>").unwrap();
         let err = load(&path).unwrap_err();
-        assert!(err.message.contains("cache.xml") && err.message.contains("corrupt"), "{err}");
+        assert_eq!(err.status, Status::PROVISION_ERR_FORMAT);
+        assert!(err.message.contains("cache.xml") && err.message.contains("line 1"), "{err}");
     }
 }

@@ -376,11 +376,17 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
 
 /// A local config as text and layout; `None` when the file does not exist.
 fn read_local(path: &Path) -> Result<Option<(String, Scan)>> {
+    read_document(path, "the local config")
+}
+
+/// A document file (`what` names it in messages) as text and layout;
+/// `None` when the file does not exist.
+pub(crate) fn read_document(path: &Path, what: &str) -> Result<Option<(String, Scan)>> {
     let shown = path.display();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("{shown}: cannot read the local config: {e}"))),
+        Err(e) => return Err(Error::io(format!("{shown}: cannot read {what}: {e}"))),
     };
     let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));
     let text = xml::decode(bytes).map_err(bad)?;
