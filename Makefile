@@ -60,10 +60,10 @@ test-rust:
 $(BUILD):
 	mkdir -p $@
 
-$(BUILD)/test_provision: tests/c/test_provision.c include/provision.h lib | $(BUILD)
+$(BUILD)/test_provision: tests/c/test_provision.c tests/c/check.h include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
 
-$(BUILD)/test_refresh: tests/c/test_refresh.c include/provision.h lib | $(BUILD)
+$(BUILD)/test_refresh: tests/c/test_refresh.c tests/c/check.h include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -pthread -o $@ $< $(LINK)
 
 $(BUILD)/test_header_cpp: tests/cpp/test_header.cpp include/provision.h lib | $(BUILD)

@@ -119,17 +119,10 @@ def main(argv):
             work = os.path.join(tmp, "work")
             os.mkdir(work)
             routes.update(routes_for(server, work))
-            status = harness.run_program(argv[1], [server.url("").rstrip("/"), work, log_path], tally)
-            if status != 0 and tally.failed == 0:
-                tally.report(f"{os.path.basename(argv[1])} exits with status 0", False, f"status {status}")
+            status = harness.run_checked(argv[1], [server.url("").rstrip("/"), work, log_path], tally)
             check_server(server.requests, tally)
         log.close()
-    if tally.passed + tally.failed == 0:
-        tally.report("the program reported at least one case", False)
-    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
-    if status > 0:
-        return status
-    return 1 if tally.failed else 0
+    return harness.finish(tally, status)
 
 
 if __name__ == "__main__":

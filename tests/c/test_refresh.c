@@ -15,6 +15,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "check.h"
+
 #include <provision.h>
 
 #include <errno.h>
@@ -38,32 +40,6 @@ struct fixture {
 #define MOVED_USER "<username>moved-user</username>"
 
 enum { TEXT_MAX = 4096, MAX_CALLS = 256, PATIENCE_S = 120 };
-
-/* ---------------------------------------------------------------- report */
-
-static int case_failed;
-
-static int check(int ok, const char *what, int line)
-{
-    if (!ok) {
-        case_failed = 1;
-        printf("#   line %d: %s\n", line, what);
-    }
-    return ok;
-}
-
-#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
-
-static int check_status(int got, int want, const char *call, int line)
-{
-    if (got == want)
-        return 1;
-    printf("#   line %d: %s\n#     gave %d (\"%s\"), want %d\n", line, call, got, provision_last_error(), want);
-    case_failed = 1;
-    return 0;
-}
-
-#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
 
 /* ------------------------------------------------------------------ time */
 
@@ -168,6 +144,14 @@ static int calls_of(struct recorder *r)
     return n;
 }
 
+/* Starts the worker on `h`, waits for `n` callbacks and stops it; 0 when
+ * one of these failed (reported). provision_free stops it in any case. */
+static int refresh_n(Provision *h, struct recorder *r, int n)
+{
+    return h != NULL && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, r), PROVISION_OK)
+           && CHECK(wait_calls(r, n)) && CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+}
+
 /* ---------------------------------------------------------------- server */
 
 /* Arrival times of the requests to `route` (e.g. "/tick/configuration"),
@@ -230,9 +214,7 @@ static void test_refreshes_repeatedly(const struct fixture *f)
     struct recorder r;
     recorder_init(&r);
     Provision *h = load_for(f, "/tick/", 1, "accounts");
-    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-        CHECK(wait_calls(&r, 3));
-        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+    if (refresh_n(h, &r, 3)) {
         int calls = calls_of(&r);
         for (int i = 0; i < calls && i < MAX_CALLS; i++)
             CHECK(r.status[i] == PROVISION_OK && r.has_config[i]);
@@ -280,9 +262,7 @@ static void test_backoff(const struct fixture *f)
     struct recorder r;
     recorder_init(&r);
     Provision *h = load_for(f, "/busy/", 60, "accounts");
-    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-        CHECK(wait_calls(&r, 3));
-        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+    if (refresh_n(h, &r, 3)) {
         CHECK(r.status[0] == PROVISION_ERR_FETCH && r.status[2] == PROVISION_ERR_FETCH);
         CHECK(!r.has_config[0]);
         double t[3] = {0};
@@ -360,9 +340,7 @@ static void test_changed_only_on_change(const struct fixture *f)
     struct recorder r;
     recorder_init(&r);
     Provision *h = load_for(f, "/changes/", 1, "accounts");
-    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-        CHECK(wait_calls(&r, 4));
-        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+    if (refresh_n(h, &r, 4)) {
         if (!CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 1 && r.changed[3] == 0))
             printf("#     changed: %d %d %d %d\n", r.changed[0], r.changed[1], r.changed[2], r.changed[3]);
         const char *config = provision_config(h);
@@ -379,9 +357,7 @@ static void test_provision_section_moves(const struct fixture *f)
     recorder_init(&r);
     snprintf(moved, sizeof moved, "%s/moved/", f->base);
     Provision *h = load_for(f, "/mover/", 60, "accounts,provision");
-    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-        CHECK(wait_calls(&r, 2)); /* the section set the period to 1 s */
-        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+    if (refresh_n(h, &r, 2)) { /* the section set the period to 1 s */
         CHECK(strstr(r.last_config, MOVED_USER) != NULL);
         const char *source = provision_source_url(h);
         CHECK(source != NULL && strcmp(source, moved) == 0);
@@ -433,9 +409,7 @@ static void test_cache(const struct fixture *f)
         /* Back up: the worker's retry (a back-off, not a period) serves and
          * writes the cache again. */
         CHECK(unlink(cache) == 0 && unlink(down) == 0);
-        if (CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-            CHECK(wait_calls(&r, 1));
-            CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        if (refresh_n(h, &r, 1)) {
             CHECK(r.status[0] == PROVISION_OK);
             CHECK(access(cache, F_OK) == 0);
             CHECK(provision_source_url(h) != NULL);
@@ -463,9 +437,7 @@ static void test_not_modified(const struct fixture *f)
     struct recorder r;
     recorder_init(&r);
     Provision *h = load_for(f, "/etag/", 1, "accounts");
-    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
-        CHECK(wait_calls(&r, 3));
-        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+    if (refresh_n(h, &r, 3)) {
         CHECK(r.status[1] == PROVISION_OK && r.status[2] == PROVISION_OK);
         CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 0);
         CHECK(strstr(r.last_config, SERVER_USER) != NULL);
@@ -617,12 +589,6 @@ int main(int argc, char **argv)
         {"stress: refresh, call toggling and runs from several threads", test_stress},
     };
     int failed = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        case_failed = 0;
-        cases[i].run(&f);
-        printf("%s - %s\n", case_failed ? "not ok" : "ok", cases[i].name);
-        fflush(stdout);
-        failed += case_failed;
-    }
+    RUN_CASES(cases, &f, failed);
     return failed ? 1 : 0;
 }
