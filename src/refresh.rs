@@ -158,8 +158,12 @@ impl Plan {
     }
 }
 
+/// Periods longer than this (136 years) are this: as good as never, and
+/// `Instant` arithmetic on them cannot overflow.
+const LONGEST_PERIOD_S: u64 = 1 << 32;
+
 fn period_of(provisioner: &Provisioner) -> Duration {
-    Duration::from_secs(provisioner.settings().refresh_rate)
+    Duration::from_secs(provisioner.settings().refresh_rate.min(LONGEST_PERIOD_S))
 }
 
 fn work(shared: &Shared, local_config: Option<PathBuf>, mut callback: Callback) {
@@ -234,6 +238,22 @@ mod tests {
             assert!(d <= period && d >= period.mul_f64(JITTER_LOW), "{d:?}");
         }
         assert!(backoff(u32::MAX, Duration::from_secs(1)) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_huge_refresh_rate_cannot_overflow_the_schedule() {
+        let p = Provisioner::from_xml(
+            "<provision><base_urls><base_url>http://127.0.0.1:9/</base_url></base_urls>\
+             <options><refresh_rate>18446744073709551615</refresh_rate></options>\
+             <significant_sections>accounts</significant_sections></provision>",
+        )
+        .unwrap();
+        let period = period_of(&p);
+        let now = Instant::now();
+        let mut plan = Plan::new(History { last_success: Some(now), last_failure: None }, period);
+        plan.follow(History { last_success: Some(now), last_failure: Some(now) }, period);
+        plan.failed(now, period);
+        assert!(plan.due > now);
     }
 
     #[test]
