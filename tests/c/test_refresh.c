@@ -219,7 +219,10 @@ static void test_refreshes_repeatedly(const struct fixture *f)
         for (int i = 0; i < calls && i < MAX_CALLS; i++)
             CHECK(r.status[i] == PROVISION_OK && r.has_config[i]);
         CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 0);
-        CHECK(count_requests(f, "/tick/configuration") == calls);
+        /* One per callback, and at most one whose attempt was under way
+         * when stop came (its callback is not made). */
+        int requests = count_requests(f, "/tick/configuration");
+        CHECK(requests == calls || requests == calls + 1);
         sleep_s(1.5); /* more than a period: a stopped worker stays stopped */
         CHECK(calls_of(&r) == calls);
         CHECK(strstr(r.last_config, SERVER_USER) != NULL);
@@ -244,13 +247,13 @@ static void test_call_defers(const struct fixture *f)
         CHECK(count_requests(f, "/call/configuration") == 1);
 
         CHECK_STATUS(provision_set_call_active(h, 0), PROVISION_OK);
-        CHECK(wait_calls(&r, 1));
-        CHECK(count_requests(f, "/call/configuration") == 2);
         CHECK(wait_calls(&r, 2));
         CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        /* One attempt at hang-up for all the missed periods: the one after
+         * it keeps to the period instead of catching up. */
         double t[3] = {0};
-        CHECK(requests_to(f, "/call/configuration", t, 3, NULL) == 3);
-        CHECK(t[2] - t[1] >= 0.9); /* missed periods are not caught up */
+        CHECK(requests_to(f, "/call/configuration", t, 3, NULL) >= 3);
+        CHECK(t[2] - t[1] >= 0.9);
         CHECK(r.torn == 0);
     }
     provision_free(h);
