@@ -250,12 +250,14 @@ int provision_set_call_active(Provision *p, int active);
  * Starts the handle's refresh worker: a background thread that runs
  * provisioning (as `provision_run(p, local_config_path)`) every
  * `refresh_rate` seconds after the last success, whoever ran it, and calls
- * `cb(userdata, ...)` after each attempt (`cb` may be NULL). Without a
- * successful run yet, the first attempt is at once. After a failure it
- * retries sooner: 1 s, then doubling, capped at `refresh_rate`, each less
- * up to 25% at random. No request is made while a call is active. A server
- * that sets `refresh_rate` to 0 through a `<provision>` section ends the
- * worker. The worker never writes the local config.
+ * `cb(userdata, ...)` after each attempt (`cb` may be NULL). Without any
+ * run yet the first attempt is at once; after a failed one, after a
+ * back-off. After a failure it retries sooner than the period: 1 s, then
+ * doubling, capped at `refresh_rate`, each less up to 25% at random. No
+ * request is made while a call is active. A server that sets
+ * `refresh_rate` to 0 through a `<provision>` section ends the worker.
+ * The worker never writes the local config (it does write the cache, if
+ * one is set).
  *
  * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
  * a worker already runs, or for NULL/non-UTF-8 arguments.
