@@ -16,8 +16,11 @@ BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
+# Memcheck for the lifecycle's C test: any error or leak fails it.
+VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+            --errors-for-leak-kinds=definite,possible --suppressions=tests/c/valgrind.supp
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo clean
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python demo clean
 
 all: lib
 
@@ -49,7 +52,7 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols test-rust test-c test-cpp test-python
+test: deps check-header check-symbols test-rust test-c test-c-refresh test-cpp test-python
 
 test-rust:
 	$(CARGO) test $(CARGO_PROFILE_FLAG)
@@ -57,8 +60,11 @@ test-rust:
 $(BUILD):
 	mkdir -p $@
 
-$(BUILD)/test_provision: tests/c/test_provision.c include/provision.h lib | $(BUILD)
+$(BUILD)/test_provision: tests/c/test_provision.c tests/c/check.h include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
+
+$(BUILD)/test_refresh: tests/c/test_refresh.c tests/c/check.h include/provision.h lib | $(BUILD)
+	$(CC) $(CFLAGS_STRICT) -pthread -o $@ $< $(LINK)
 
 $(BUILD)/test_header_cpp: tests/cpp/test_header.cpp include/provision.h lib | $(BUILD)
 	$(CXX) $(CXXFLAGS_STRICT) -o $@ $< $(LINK)
@@ -68,6 +74,11 @@ $(BUILD)/demo: examples/demo.c include/provision.h lib | $(BUILD)
 
 test-c: $(BUILD)/test_provision
 	$(PYTHON) tests/c/harness.py $(BUILD)/test_provision
+
+# Threads, callbacks, and stop or free from inside them: where memory errors
+# would hide, so this one runs under valgrind.
+test-c-refresh: $(BUILD)/test_refresh
+	TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/refresh_harness.py $(BUILD)/test_refresh
 
 test-cpp: $(BUILD)/test_header_cpp
 	$(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp

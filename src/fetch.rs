@@ -47,6 +47,37 @@ pub struct Answer {
     pub base_url: String,
     pub body: String,
     pub scan: Scan,
+    /// Its `ETag` and `Last-Modified`, for the next request's conditions.
+    pub validators: Validators,
+}
+
+/// The cache validators of an answer. Sent back (as `If-None-Match` and
+/// `If-Modified-Since`) only to the base URL that served it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// What the base URLs gave.
+#[derive(Debug)]
+pub enum Fetched {
+    Answer(Answer),
+    /// `304 Not Modified` from this base URL, in answer to its validators.
+    NotModified(String),
+}
+
+/// The validators to send to one base URL (the one that served them).
+#[derive(Debug, Clone, Copy)]
+pub struct Condition<'a> {
+    pub base_url: &'a str,
+    pub validators: &'a Validators,
 }
 
 /// How one URL failed.
@@ -191,12 +222,27 @@ impl Fetcher {
 
     /// Tries each base URL in turn; the first usable answer wins.
     pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>) -> Result<Answer> {
+        match self.first_fetched(settings, credentials, None)? {
+            Fetched::Answer(answer) => Ok(answer),
+            Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
+        }
+    }
+
+    /// As `first_answer`, sending `condition`'s validators to its base URL,
+    /// whose `304 Not Modified` then counts as its answer.
+    pub fn first_fetched(
+        &self,
+        settings: &Settings,
+        credentials: Option<&Credentials>,
+        condition: Option<Condition<'_>>,
+    ) -> Result<Fetched> {
         let auth = Auth::new(settings, credentials);
         let mut failures = Vec::new();
         let mut server_error = None;
         for base in &settings.base_urls {
-            match self.try_url(base, settings, &auth) {
-                Ok(answer) => return Ok(answer),
+            let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
+            match self.try_url(base, settings, &auth, validators) {
+                Ok(fetched) => return Ok(fetched),
                 Err((shown, failure)) => {
                     let reason = match failure {
                         Failure::Server(text) => {
@@ -221,7 +267,13 @@ impl Fetcher {
 
     /// One base URL. On failure, returns the URL as it may be shown (no
     /// credentials) and what went wrong.
-    fn try_url(&self, base: &str, settings: &Settings, auth: &Auth) -> std::result::Result<Answer, (String, Failure)> {
+    fn try_url(
+        &self,
+        base: &str,
+        settings: &Settings,
+        auth: &Auth,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<Fetched, (String, Failure)> {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
         let shown = shown(&url);
         let fail = |f: Failure| (shown.clone(), f);
@@ -233,7 +285,10 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes) = self.get(request_url, auth).map_err(|m| fail(Failure::Other(m)))?;
+        let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        if status == StatusCode::NOT_MODIFIED && validators.is_some() {
+            return Ok(Fetched::NotModified(base.to_owned()));
+        }
         let text = xml::decode(bytes);
         let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
         if let (Ok(text), Ok(scan)) = (&text, &scan) {
@@ -257,21 +312,36 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok(Answer {
+        Ok(Fetched::Answer(Answer {
             base_url: base.to_owned(),
             body,
             scan,
-        })
+            validators: got,
+        }))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
-    /// http, and credentials only to the origin they were meant for.
-    fn get(&self, mut url: Url, auth: &Auth) -> std::result::Result<(StatusCode, Vec<u8>), String> {
+    /// http, and credentials only to the origin they were meant for. Also
+    /// returns the answer's validators.
+    fn get(
+        &self,
+        mut url: Url,
+        auth: &Auth,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
             let mut request = self.agent.get(url.as_str());
             if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
                 request = request.header("Authorization", header);
+            }
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    request = request.header("If-None-Match", etag);
+                }
+                if let Some(date) = &v.last_modified {
+                    request = request.header("If-Modified-Since", date);
+                }
             }
             let mut response = request.call().map_err(describe)?;
             let status = response.status();
@@ -284,13 +354,18 @@ impl Fetcher {
                 url = next;
                 continue;
             }
+            let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let got = Validators {
+                etag: header("etag"),
+                last_modified: header("last-modified"),
+            };
             let body = response
                 .body_mut()
                 .with_config()
                 .limit(MAX_ANSWER_BYTES)
                 .read_to_vec()
                 .map_err(describe)?;
-            return Ok((status, body));
+            return Ok((status, body, got));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }

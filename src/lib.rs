@@ -4,12 +4,15 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
+pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
 pub mod merge;
 pub mod provision_file;
+pub mod provision_section;
 pub mod provisioner;
+pub mod refresh;
 pub mod store;
 pub mod xml;
 
