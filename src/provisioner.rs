@@ -8,7 +8,8 @@
 //! while a slow server is being asked.
 
 use crate::error::{Error, Result, Status};
-use crate::fetch::{Credentials, Fetcher};
+use crate::fetch::{Credentials, Fetcher, DEFAULT_USER_AGENT};
+use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::store;
@@ -39,6 +40,7 @@ struct State {
     credentials: Option<Credentials>,
     fetcher: Arc<Fetcher>,
     last: Option<Arc<Outcome>>,
+    log: Option<Sink>,
 }
 
 pub struct Provisioner {
@@ -60,6 +62,7 @@ impl Provisioner {
                 credentials: None,
                 fetcher: Arc::new(Fetcher::default()),
                 last: None,
+                log: None,
             }),
             run_lock: Mutex::new(()),
         }
@@ -94,6 +97,26 @@ impl Provisioner {
         Ok(())
     }
 
+    /// Where runs report each URL they try (see [`crate::log`]); `None`
+    /// stops reporting. A run already under way keeps the sink it started with.
+    pub fn set_logger(&self, log: Option<Sink>) {
+        lock(&self.state).log = log;
+    }
+
+    /// The `User-Agent` header of later requests; `None` restores
+    /// `libprovision/VERSION`. Only printable ASCII is taken: a control
+    /// character would end the header early, and other bytes are not portable
+    /// in a header value.
+    pub fn set_user_agent(&self, user_agent: Option<&str>) -> Result<()> {
+        let user_agent = user_agent.unwrap_or(DEFAULT_USER_AGENT);
+        if user_agent.is_empty() || !user_agent.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return Err(Error::argument("the user agent must be non-empty printable ASCII"));
+        }
+        let mut state = lock(&self.state);
+        state.fetcher = Arc::new(state.fetcher.with_user_agent(user_agent));
+        Ok(())
+    }
+
     /// The outcome of the last successful run, if any.
     pub fn last(&self) -> Option<Arc<Outcome>> {
         lock(&self.state).last.clone()
@@ -103,14 +126,14 @@ impl Provisioner {
     /// merges the first usable answer. A failed run changes nothing.
     pub fn run(&self, local_config: Option<&Path>) -> Result<Arc<Outcome>> {
         let _one_run_at_a_time = lock(&self.run_lock);
-        let (settings, credentials, fetcher) = {
+        let (settings, credentials, fetcher, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
-            (state.settings.clone(), credentials, state.fetcher.clone())
+            (state.settings.clone(), credentials, state.fetcher.clone(), state.log.clone())
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
-        let answer = fetcher.first_answer(&settings, credentials.as_ref())?;
+        let answer = fetcher.first_answer(&settings, credentials.as_ref(), log.as_ref())?;
 
         let provisioned: Vec<String> = settings
             .significant_sections
