@@ -68,7 +68,8 @@ DEB_DIR = build/deb
 deb:
 	bash .ci/install-deps --deb
 	rm -rf $(DEB_DIR)/libprovision-$(VERSION) && mkdir -p $(DEB_DIR)/libprovision-$(VERSION)
-	tar -c --exclude=./target --exclude=./build --exclude=./.git . | tar -x -C $(DEB_DIR)/libprovision-$(VERSION)
+	tar -c --exclude=./target --exclude=./build --exclude=./.git --exclude=./bindings/python/build \
+	    --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . | tar -x -C $(DEB_DIR)/libprovision-$(VERSION)
 	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
 	cd $(DEB_DIR)/libprovision-$(VERSION) && \
 	    CARGO_TARGET_DIR=$(abspath build/deb-target) dpkg-buildpackage -b -us -uc
@@ -78,7 +79,7 @@ deb:
 # that is allowed (CI=true, or root), install them and build and run the
 # C++ example against the installed library with pkg-config alone.
 check-deb: deb
-	lintian --fail-on error --no-tag-display-limit $(DEB_DIR)/*.changes
+	lintian --fail-on error --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
 	@if [ "$${CI:-}" = true ] || [ "$$(id -u)" -eq 0 ]; then \
 	  $(PYTHON) tests/packaging/check_deb.py $(DEB_DIR); \
 	else \
