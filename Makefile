@@ -10,7 +10,7 @@ CXX     ?= c++
 PROFILE ?= debug
 
 CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
-LIBDIR  = target/$(PROFILE)
+LIBDIR  = $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
@@ -24,14 +24,21 @@ VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=
 
 all: lib
 
+# Install, ABI check, Debian packages, the Python package (mk/package.mk);
+# the C++ wrapper's test and the C++ example (mk/cpp.mk).
+include mk/package.mk mk/cpp.mk
+
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
 	@echo "make test    every suite: Rust, C, C++, Python, plus header and symbol checks"
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
 
+# Programs linked here record the SONAME, libprovision.so.MAJOR: the link
+# beside the build output lets them run from the tree.
 lib:
 	$(CARGO) build --lib $(CARGO_PROFILE_FLAG)
+	ln -sf libprovision.so $(LIBDIR)/$(SONAME)
 
 # build.rs rewrites include/provision.h whenever the Rust side changes.
 header: lib
@@ -52,7 +59,8 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols test-rust test-c test-c-refresh test-cpp test-python
+test: deps check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+      test-example test-python check-install check-python-package
 
 test-rust:
 	$(CARGO) test $(CARGO_PROFILE_FLAG)

@@ -92,6 +92,15 @@ typedef struct Provision Provision;
  */
 typedef void (*provision_refresh_cb)(void *userdata, int status, int changed, const char *config);
 
+/**
+ * Receives one record per base URL a run tries; see `provision_set_logger`.
+ */
+typedef void (*provision_log_cb)(const char *url,
+                                 int status,
+                                 const char *outcome,
+                                 uint64_t elapsed_ms,
+                                 void *userdata);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -273,6 +282,39 @@ int provision_start_refresh(Provision *p,
                             void *userdata);
 
 /**
+ * Sets the function that hears about each base URL a run tries, so that
+ * attempts reach the host's own log; NULL `cb` removes it.
+ *
+ * `cb(url, status, outcome, elapsed_ms, userdata)` is called once per URL
+ * tried, in order, with:
+ * - `url`: BASE + "configuration" without credentials (no password in the
+ *   userinfo, no `url`-type credentials in the query);
+ * - `status`: PROVISION_OK for the URL that served, PROVISION_ERR_SERVER for
+ *   an `<error>` answer, PROVISION_ERR_FETCH for any other failure;
+ * - `outcome`: what happened, as a sentence ("ok, 1234 bytes",
+ *   "server error: TEXT", "connection refused"...), scrubbed like error
+ *   messages: never a password, its MD5 or a Basic token;
+ * - `elapsed_ms`: the wall time spent on that URL, redirects included;
+ * - `userdata`: as given here, untouched.
+ *
+ * Threads: `cb` is called on the thread running `provision_run`, before
+ * that call returns; never concurrently for one handle. The strings are
+ * valid only during the call. `cb` must return normally (no longjmp, no C++
+ * exception crossing it) and must not call `provision_run` or
+ * `provision_free` on the same handle. A run already under way keeps the
+ * logger it started with; `userdata` must stay valid until the logger is
+ * replaced or removed and such a run has returned, or until
+ * `provision_free`.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `cb` is NULL or a function with this
+ * signature that may be called as described.
+ */
+int provision_set_logger(Provision *p, provision_log_cb cb, void *userdata);
+
+/**
  * Stops the refresh worker and returns once it has stopped: promptly, not
  * after a period or a back-off (an attempt under way is finished first;
  * its callback is not made). No callback is made after it returns. Called
@@ -311,6 +353,19 @@ int provision_set_cache(Provision *p, const char *cache_path);
  * NUL-terminated string.
  */
 int provision_save(const Provision *p, const char *provision_path);
+
+/**
+ * Sets the `User-Agent` header of the requests of later runs; NULL
+ * restores the default, "libprovision/" followed by `provision_version()`.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
+ * value that is empty or holds anything but printable ASCII.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_set_user_agent(Provision *p, const char *user_agent);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,12 +5,13 @@
 //! on to the next URL; the final error says what happened at each one.
 
 use crate::error::{Error, Result, Status};
+use crate::log::{Attempt, Sink};
 use crate::provision_file::{AuthType, Settings};
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::http::StatusCode;
 use url::Url;
 
@@ -21,6 +22,8 @@ pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Sent unless the host sets its own: operators can tell clients apart in their logs.
+pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VERSION"));
 
 /// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
 /// spaces, non-ASCII) is percent-encoded.
@@ -189,9 +192,17 @@ fn shown(url: &Url) -> String {
     url.to_string()
 }
 
+/// `BASE + "configuration"` as it may appear in a message.
+fn shown_configuration_url(base: &str) -> String {
+    configuration_url(base).map_or_else(|_| base.to_owned(), |url| shown(&url))
+}
+
 /// The HTTP side: one agent per handle, so connections are reused across runs.
+/// A clone shares the agent (and its connection pool).
+#[derive(Clone)]
 pub struct Fetcher {
     agent: ureq::Agent,
+    user_agent: String,
 }
 
 impl Default for Fetcher {
@@ -212,17 +223,29 @@ impl Fetcher {
             .max_redirects(0)
             .timeout_connect(Some(connect))
             .timeout_global(Some(total))
-            .user_agent(concat!("libprovision/", env!("CARGO_PKG_VERSION")))
+            .user_agent(DEFAULT_USER_AGENT)
             .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
             .tls_config(tls)
             .build()
             .new_agent();
-        Fetcher { agent }
+        Fetcher {
+            agent,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
     }
 
-    /// Tries each base URL in turn; the first usable answer wins.
-    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>) -> Result<Answer> {
-        match self.first_fetched(settings, credentials, None)? {
+    /// This fetcher, sending `user_agent` instead of the default.
+    pub fn with_user_agent(&self, user_agent: &str) -> Fetcher {
+        Fetcher {
+            user_agent: user_agent.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// Tries each base URL in turn; the first usable answer wins. Each
+    /// attempt is reported to `log`, scrubbed like the error messages.
+    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>, log: Option<&Sink>) -> Result<Answer> {
+        match self.first_fetched(settings, credentials, None, log)? {
             Fetched::Answer(answer) => Ok(answer),
             Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
         }
@@ -235,24 +258,34 @@ impl Fetcher {
         settings: &Settings,
         credentials: Option<&Credentials>,
         condition: Option<Condition<'_>>,
+        log: Option<&Sink>,
     ) -> Result<Fetched> {
         let auth = Auth::new(settings, credentials);
         let mut failures = Vec::new();
         let mut server_error = None;
         for base in &settings.base_urls {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
+            let started = Instant::now();
             match self.try_url(base, settings, &auth, validators) {
-                Ok(fetched) => return Ok(fetched),
+                Ok(fetched) => {
+                    let outcome = match &fetched {
+                        Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
+                        Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
+                    };
+                    report(log, shown_configuration_url(base), Status::PROVISION_OK, outcome, started);
+                    return Ok(fetched);
+                }
                 Err((shown, failure)) => {
-                    let reason = match failure {
+                    let (status, reason) = match failure {
                         Failure::Server(text) => {
                             let text = auth.scrub(text);
                             server_error = Some(text.clone());
-                            format!("server error: {text}")
+                            (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
                         }
-                        Failure::Other(reason) => auth.scrub(reason),
+                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
                     };
                     failures.push(format!("{shown}: {reason}"));
+                    report(log, shown, status, reason, started);
                 }
             }
         }
@@ -331,7 +364,7 @@ impl Fetcher {
     ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.get(url.as_str());
+            let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
             if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
                 request = request.header("Authorization", header);
             }
@@ -368,6 +401,14 @@ impl Fetcher {
             return Ok((status, body, got));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+}
+
+/// Hands one attempt to the host's log, if it has one.
+fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
+    if let Some(log) = log {
+        let elapsed = started.elapsed();
+        log(&Attempt { url, status, outcome, elapsed });
     }
 }
 

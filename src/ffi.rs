@@ -6,6 +6,7 @@
 //! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
+use crate::log::Attempt;
 use crate::refresh::Refresher;
 use crate::{Error, Outcome, Provisioner, Result, Status};
 use libc::{c_char, c_int, c_void};
@@ -76,9 +77,13 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
+/// Text for C. It never holds NUL, but a C string must not be cut short if it did.
+fn c_text(text: &str) -> CString {
+    CString::new(text.replace('\0', "\\0")).unwrap_or_default()
+}
+
 fn set_last_error(message: &str) {
-    // A message never holds NUL, but a C string must not be cut short if one did.
-    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    let message = c_text(message);
     LAST_ERROR.with(|e| *e.borrow_mut() = message);
 }
 
@@ -440,6 +445,74 @@ pub unsafe extern "C" fn provision_start_refresh(
     })
 }
 
+/// Receives one record per base URL a run tries; see `provision_set_logger`.
+#[allow(non_camel_case_types)]
+pub type provision_log_cb = Option<
+    unsafe extern "C" fn(url: *const c_char, status: c_int, outcome: *const c_char, elapsed_ms: u64, userdata: *mut c_void),
+>;
+
+/// A host's log callback and its pointer.
+struct CLogger {
+    cb: unsafe extern "C" fn(*const c_char, c_int, *const c_char, u64, *mut c_void),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the contract of provision_set_logger makes the host answerable for
+// `userdata` being usable from the thread that runs provision_run.
+unsafe impl Send for CLogger {}
+unsafe impl Sync for CLogger {}
+
+impl CLogger {
+    fn hear(&self, attempt: &Attempt) {
+        let (url, outcome) = (c_text(&attempt.url), c_text(&attempt.outcome));
+        let status = attempt.status as c_int;
+        // SAFETY: `cb` is the host's function, called as its contract says.
+        unsafe { (self.cb)(url.as_ptr(), status, outcome.as_ptr(), attempt.elapsed_ms(), self.userdata) }
+    }
+}
+
+/// Sets the function that hears about each base URL a run tries, so that
+/// attempts reach the host's own log; NULL `cb` removes it.
+///
+/// `cb(url, status, outcome, elapsed_ms, userdata)` is called once per URL
+/// tried, in order, with:
+/// - `url`: BASE + "configuration" without credentials (no password in the
+///   userinfo, no `url`-type credentials in the query);
+/// - `status`: PROVISION_OK for the URL that served, PROVISION_ERR_SERVER for
+///   an `<error>` answer, PROVISION_ERR_FETCH for any other failure;
+/// - `outcome`: what happened, as a sentence ("ok, 1234 bytes",
+///   "server error: TEXT", "connection refused"...), scrubbed like error
+///   messages: never a password, its MD5 or a Basic token;
+/// - `elapsed_ms`: the wall time spent on that URL, redirects included;
+/// - `userdata`: as given here, untouched.
+///
+/// Threads: `cb` is called on the thread running `provision_run`, before
+/// that call returns; never concurrently for one handle. The strings are
+/// valid only during the call. `cb` must return normally (no longjmp, no C++
+/// exception crossing it) and must not call `provision_run` or
+/// `provision_free` on the same handle. A run already under way keeps the
+/// logger it started with; `userdata` must stay valid until the logger is
+/// replaced or removed and such a run has returned, or until
+/// `provision_free`.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `cb` is NULL or a function with this
+/// signature that may be called as described.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_logger(p: *mut Provision, cb: provision_log_cb, userdata: *mut c_void) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let sink = cb.map(|cb| {
+            let logger = CLogger { cb, userdata };
+            Arc::new(move |attempt: &Attempt| logger.hear(attempt)) as crate::log::Sink
+        });
+        h.core.set_logger(sink);
+        Ok(())
+    })
+}
+
 /// Stops the refresh worker and returns once it has stopped: promptly, not
 /// after a period or a back-off (an attempt under way is finished first;
 /// its callback is not made). No callback is made after it returns. Called
@@ -506,5 +579,22 @@ pub unsafe extern "C" fn provision_save(p: *const Provision, provision_path: *co
     call(|| {
         let h = handle(p)?;
         h.core.save(Path::new(arg_str(provision_path, "provision_path")?))
+    })
+}
+
+/// Sets the `User-Agent` header of the requests of later runs; NULL
+/// restores the default, "libprovision/" followed by `provision_version()`.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
+/// value that is empty or holds anything but printable ASCII.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_user_agent(p: *mut Provision, user_agent: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        h.core.set_user_agent(arg_opt_str(user_agent, "user_agent")?)
     })
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub mod log;
 pub mod merge;
 pub mod provision_file;
 pub mod provision_section;
@@ -17,5 +18,6 @@ pub mod store;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
+pub use log::Attempt;
 pub use provision_file::{AuthType, Settings};
 pub use provisioner::{Outcome, Provisioner};

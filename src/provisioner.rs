@@ -14,7 +14,8 @@
 
 use crate::cache;
 use crate::error::{log_line, Error, Result, Status};
-use crate::fetch::{Condition, Credentials, Fetched, Fetcher, Validators};
+use crate::fetch::{Condition, Credentials, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
+use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
@@ -82,6 +83,7 @@ struct State {
     /// The answer the cache file at `cache_path` holds, if written by us.
     cache_holds: Option<Arc<Kept>>,
     history: History,
+    log: Option<Sink>,
 }
 
 pub struct Provisioner {
@@ -111,6 +113,7 @@ impl Provisioner {
                 cache_path: None,
                 cache_holds: None,
                 history: History::default(),
+                log: None,
             }),
             run_lock: Mutex::new(()),
             call_active: Mutex::new(false),
@@ -145,6 +148,26 @@ impl Provisioner {
             user: user.to_owned(),
             password: password.to_owned(),
         });
+        Ok(())
+    }
+
+    /// Where runs report each URL they try (see [`crate::log`]); `None`
+    /// stops reporting. A run already under way keeps the sink it started with.
+    pub fn set_logger(&self, log: Option<Sink>) {
+        lock(&self.state).log = log;
+    }
+
+    /// The `User-Agent` header of later requests; `None` restores
+    /// `libprovision/VERSION`. Only printable ASCII is taken: a control
+    /// character would end the header early, and other bytes are not portable
+    /// in a header value.
+    pub fn set_user_agent(&self, user_agent: Option<&str>) -> Result<()> {
+        let user_agent = user_agent.unwrap_or(DEFAULT_USER_AGENT);
+        if user_agent.is_empty() || !user_agent.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return Err(Error::argument("the user agent must be non-empty printable ASCII"));
+        }
+        let mut state = lock(&self.state);
+        state.fetcher = Arc::new(state.fetcher.with_user_agent(user_agent));
         Ok(())
     }
 
@@ -195,11 +218,12 @@ impl Provisioner {
     }
 
     fn attempt_locked(&self, local_config: Option<&Path>) -> Result<Report> {
-        let (settings, credentials, fetcher, kept, cache_path) = {
+        let (settings, credentials, fetcher, kept, cache_path, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
             let kept = state.kept.clone().filter(|k| k.asked_as == credentials);
-            (state.settings.clone(), credentials, state.fetcher.clone(), kept, state.cache_path.clone())
+            let cache_path = state.cache_path.clone();
+            (state.settings.clone(), credentials, state.fetcher.clone(), kept, cache_path, state.log.clone())
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
@@ -207,7 +231,7 @@ impl Provisioner {
             base_url: &k.base_url,
             validators: &k.validators,
         });
-        let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition);
+        let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition, log.as_ref());
         let (source, cached) = match fetched {
             Ok(Fetched::Answer(answer)) => (
                 Source::Server(Arc::new(Kept {

@@ -20,7 +20,11 @@ callback; tell the library when a call is up, so that it never asks then::
 
 Every failure raises a :class:`ProvisionError` subclass chosen by the
 library's status; its ``message`` is the library's own text, which never
-contains a password.
+contains a password. ``prov.set_logger(callable)`` hands each URL a run
+tries to the host's log as an :class:`Attempt`.
+
+For operators, ``python3 -m provision run PROVISION_FILE`` tries a provision
+file against its servers and prints what happened (``--help``).
 
 The shared library is looked up, in order: the path in the environment
 variable ``PROVISION_LIBRARY`` (when set, it is the only place tried), then
@@ -35,6 +39,7 @@ import ctypes.util
 import os
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Type, Union
@@ -53,6 +58,8 @@ __all__ = [
     "InternalError",
     "ERRORS",
     "Refreshed",
+    "Attempt",
+    "Logger",
     "Provision",
     "version",
     "library_path",
@@ -267,6 +274,9 @@ _start_refresh = _declare(
 _stop_refresh = _declare("provision_stop_refresh", ctypes.c_int, _Handle)
 _set_cache = _declare("provision_set_cache", ctypes.c_int, _Handle, _c_str)
 _save = _declare("provision_save", ctypes.c_int, _Handle, _c_str)
+_set_user_agent = _declare("provision_set_user_agent", ctypes.c_int, _Handle, _c_str)
+_LogCallback = ctypes.CFUNCTYPE(None, _c_str, ctypes.c_int, _c_str, ctypes.c_uint64, ctypes.c_void_p)
+_set_logger = _declare("provision_set_logger", ctypes.c_int, _Handle, _LogCallback, ctypes.c_void_p)
 
 
 def _check(status: int) -> None:
@@ -306,6 +316,33 @@ def _decode(raw: Optional[bytes]) -> Optional[str]:
 def version() -> str:
     """The library's version, e.g. ``"0.1.0"``."""
     return _decode(_version()) or ""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One base URL a run tried, as the logger hears it."""
+
+    url: str
+    """``BASE + "configuration"`` without credentials."""
+    status: int
+    """:attr:`Status.OK` for the URL that served, :attr:`Status.ERR_SERVER`
+    for an ``<error>`` answer, :attr:`Status.ERR_FETCH` for any other failure."""
+    outcome: str
+    """What happened, as a sentence; never a password, its MD5 or a Basic token."""
+    elapsed_ms: int
+    """Wall time spent on that URL, in milliseconds."""
+
+
+Logger = Callable[[Attempt], None]
+"""A callable that receives each :class:`Attempt` of a run."""
+
+
+def _status(value: int) -> int:
+    """A :class:`Status` when known, else the plain number."""
+    try:
+        return Status(value)
+    except ValueError:
+        return value
 
 
 # --------------------------------------------------------------------------
@@ -383,6 +420,9 @@ class Provision:
         self.cache_reason: Optional[str] = None
         """Why the last :meth:`run` was served from the cache (the library's
         message, listing why each URL failed); ``None`` when it was not."""
+        # The ctypes callback the library holds: it must live as long as the
+        # library may call it, i.e. until replaced, removed, or close().
+        self._log_callback: Optional[Any] = None
 
     @classmethod
     def _create(cls, loader: Any, arg: Optional[bytes], origin: str) -> "Provision":
@@ -530,6 +570,31 @@ class Provision:
         with self._use() as handle:
             _check(_store_local(handle, config_bytes, path_bytes))
 
+    def set_logger(self, logger: Optional[Logger]) -> None:
+        """Sends each :class:`Attempt` of later runs to ``logger``; ``None``
+        removes it. The logger is called on the thread running :meth:`run`,
+        before ``run`` returns, and must not call this object's methods (the
+        run holds it). An exception it raises is printed (as for any ctypes
+        callback) and does not stop the run. This object keeps the callable
+        alive for as long as the library may call it."""
+        callback = _LogCallback()  # NULL: no logger
+        if logger is not None:
+
+            def hear(url: Optional[bytes], status: int, outcome: Optional[bytes], elapsed_ms: int, _: Any) -> None:
+                logger(Attempt(_decode(url) or "", _status(status), _decode(outcome) or "", elapsed_ms))
+
+            callback = _LogCallback(hear)
+        with self._use() as handle:
+            _check(_set_logger(handle, callback, None))
+            self._log_callback = callback if logger is not None else None
+
+    def set_user_agent(self, user_agent: Optional[str]) -> None:
+        """Sets the ``User-Agent`` of later requests (printable ASCII);
+        ``None`` restores the default, ``libprovision/VERSION``."""
+        agent = _encode(user_agent, "user_agent")
+        with self._use() as handle:
+            _check(_set_user_agent(handle, agent))
+
     @property
     def config(self) -> Optional[str]:
         """The merged config of the last successful run; ``None`` before one."""
@@ -587,6 +652,7 @@ class Provision:
     def _release(self, handle: "ctypes._Pointer[_Opaque]") -> None:
         _free(handle)  # stops the worker first
         self._release_thunks()
+        self._log_callback = None  # the library no longer holds it
 
     def close(self) -> None:
         """Releases the handle, stopping the refresh worker first. Calling it
