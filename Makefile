@@ -59,7 +59,7 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+test: deps check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh \
       test-example test-python check-install check-python-package
 
 test-rust:

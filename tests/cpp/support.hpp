@@ -59,12 +59,13 @@ inline std::string read_file(const std::string& path) {
 }
 
 // A provision file for `urls`: basic authentication with the harness's
-// credentials, accounts and codecs significant.
-inline std::string provision_text(const Fixture& f, const std::vector<std::string>& urls) {
+// credentials, accounts and codecs significant, and `refresh_rate` when not 0.
+inline std::string provision_text(const Fixture& f, const std::vector<std::string>& urls, int refresh_rate = 0) {
     std::string text = "<provision>\n  <base_urls>\n";
     for (const auto& url : urls) text += "    <base_url>" + url + "</base_url>\n";
-    text += "  </base_urls>\n  <options>\n    <use_authentication>1</use_authentication>\n"
-            "    <authentication_type>basic</authentication_type>\n"
+    text += "  </base_urls>\n  <options>\n    <use_authentication>1</use_authentication>\n";
+    if (refresh_rate != 0) text += "    <refresh_rate>" + std::to_string(refresh_rate) + "</refresh_rate>\n";
+    text += "    <authentication_type>basic</authentication_type>\n"
             "    <user>" + f.user + "</user>\n    <password>" + f.password + "</password>\n"
             "  </options>\n  <significant_sections>accounts,codecs</significant_sections>\n</provision>\n";
     return text;

@@ -1,5 +1,6 @@
 // bindings/cpp/provision.hpp against real loopback servers: fallback, merge,
-// the exception type, move-only ownership and the logger.
+// the exception type, move-only ownership and the logger (the refresh
+// worker, calls and the cache: test_wrapper_refresh.cpp).
 //
 // Run by tests/c/harness.py as
 //   test_wrapper_cpp DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD
@@ -11,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "support.hpp"
+#include "wrapper_support.hpp"
 
 static_assert(!std::is_copy_constructible_v<provision::Provision>, "one owner per handle");
 static_assert(!std::is_copy_assignable_v<provision::Provision>, "one owner per handle");
@@ -24,31 +25,15 @@ namespace {
 using test::Case;
 using test::contains;
 using test::Fixture;
-
-provision::Provision load(const Fixture& f, const std::string& name, const std::vector<std::string>& urls) {
-    const std::string path = f.dir + "/" + name;
-    test::write_file(path, test::provision_text(f, urls));
-    return provision::Provision::load(path);
-}
-
-// The status of the Error that `body` throws, or PROVISION_OK when it throws none.
-template <typename Body>
-provision_status status_thrown(Body body, std::string* message = nullptr) {
-    try {
-        body();
-    } catch (const provision::Error& e) {
-        if (message != nullptr) *message = e.what();
-        return e.status();
-    }
-    return PROVISION_OK;
-}
+using test::load;
+using test::status_thrown;
 
 void fallback(Case& c, const Fixture& f) {
     provision::Provision p = load(f, "wrap-fallback.conf", {f.dead, f.live});
     std::vector<provision::Attempt> heard;
     p.set_logger([&heard](const provision::Attempt& a) { heard.push_back(a); });
     c.check(!p.config() && !p.source_url(), "no config and no source before a run");
-    p.run();
+    c.check(p.run() == PROVISION_OK, "run() returns PROVISION_OK");
     c.check(p.source_url() == f.live, "the live URL served, as written: " + p.source_url().value_or("(none)"));
     if (!c.check(heard.size() == 2, "two attempts logged, got " + std::to_string(heard.size()))) return;
     c.check(heard[0].url == f.dead + "configuration" && heard[0].status == PROVISION_ERR_FETCH,
@@ -128,24 +113,14 @@ void logger_rules(Case& c, const Fixture& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto guarded = [](void (*body)(Case&, const Fixture&)) {
-        return [body](Case& c, const Fixture& f) {
-            try {
-                body(c, f);
-            } catch (const provision::Error& e) {
-                c.check(false, "unexpected provision::Error " + std::to_string(e.status()) + ": " + e.what());
-            }
-        };
-    };
-    using Test = decltype(guarded(nullptr));
-    return test::run_cases<Test>(
+    return test::run_cases<test::Guarded>(
         argc, argv,
         {
-            {"c++ wrapper: fallback from a dead URL to the live one, each attempt logged", guarded(fallback)},
-            {"c++ wrapper: merge keeps the local part, takes the server's accounts, stores", guarded(merge)},
-            {"c++ wrapper: a server's <error> is a provision::Error with its text", guarded(server_error)},
-            {"c++ wrapper: load failures carry NOT_FOUND and FORMAT", guarded(load_errors)},
-            {"c++ wrapper: move-only handle, moved-from objects throw", guarded(move_only)},
-            {"c++ wrapper: logger exceptions stay inside, loggers can be removed", guarded(logger_rules)},
+            {"c++ wrapper: fallback from a dead URL to the live one, each attempt logged", {fallback}},
+            {"c++ wrapper: merge keeps the local part, takes the server's accounts, stores", {merge}},
+            {"c++ wrapper: a server's <error> is a provision::Error with its text", {server_error}},
+            {"c++ wrapper: load failures carry NOT_FOUND and FORMAT", {load_errors}},
+            {"c++ wrapper: move-only handle, moved-from objects throw", {move_only}},
+            {"c++ wrapper: logger exceptions stay inside, loggers can be removed", {logger_rules}},
         });
 }
