@@ -12,33 +12,38 @@ PROFILE ?= debug
 
 CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
 CARGO_FEATURES ?=
-LIBDIR  = target/$(PROFILE)
+LIBDIR  = $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
+# Memcheck for the C and C++ suites: any memory error or leak (definite,
+# indirect or possible) fails them. `make test VALGRIND=` runs them bare.
+VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python \
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
         test-logs check-secrets fuzz demo clean
 
-# Every suite runs against a build with the test hooks (src/test_hooks.rs):
-# a panic forced inside the ABI boundary, and a record of every error message
-# the library makes, which check-secrets searches with the suites' output.
-TEST_TARGETS = test test-rust test-c test-cpp test-python check-header check-symbols check-secrets
+# The suites run against a build with the test hooks (src/test_hooks.rs): a
+# panic forced inside the ABI boundary, and a record of every error message
+# and log line the library makes, which check-secrets searches with the
+# suites' output. (check-install and the packages build without them.)
+TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
+               test-python check-header check-symbols check-abi check-secrets
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
 # A suite's output, also kept for check-secrets.
 LOGGED = set -o pipefail; mkdir -p $(TEST_LOGS);
 TO_LOG = 2>&1 | tee -a $(TEST_LOGS)/output.log
-# The C and C++ suites run under memcheck: any leak (definite, indirect or
-# possible) or memory error fails them. `make test VALGRIND=` runs them bare.
-VALGRIND ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
-            --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-            --suppressions=tests/c/valgrind.supp
 
 all: lib
+
+# Install, ABI check, Debian packages, the Python package (mk/package.mk);
+# the C++ wrapper's test and the C++ example (mk/cpp.mk).
+include mk/package.mk mk/cpp.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -47,8 +52,11 @@ help:
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
 
+# Programs linked here record the SONAME, libprovision.so.MAJOR: the link
+# beside the build output lets them run from the tree.
 lib:
 	$(CARGO) build --lib $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES)
+	ln -sf libprovision.so $(LIBDIR)/$(SONAME)
 
 # build.rs rewrites include/provision.h whenever the Rust side changes.
 header: lib
@@ -69,7 +77,8 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps test-logs check-header check-symbols test-rust test-c test-cpp test-python check-secrets
+test: deps test-logs check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+      test-cpp-refresh test-example test-python check-secrets check-install check-python-package
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
@@ -80,8 +89,11 @@ test-rust:
 $(BUILD):
 	mkdir -p $@
 
-$(BUILD)/test_provision: tests/c/test_provision.c include/provision.h lib | $(BUILD)
+$(BUILD)/test_provision: tests/c/test_provision.c tests/c/check.h include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
+
+$(BUILD)/test_refresh: tests/c/test_refresh.c tests/c/check.h include/provision.h lib | $(BUILD)
+	$(CC) $(CFLAGS_STRICT) -pthread -o $@ $< $(LINK)
 
 $(BUILD)/test_header_cpp: tests/cpp/test_header.cpp include/provision.h lib | $(BUILD)
 	$(CXX) $(CXXFLAGS_STRICT) -o $@ $< $(LINK)
@@ -92,13 +104,19 @@ $(BUILD)/demo: examples/demo.c include/provision.h lib | $(BUILD)
 test-c: $(BUILD)/test_provision
 	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_provision $(TO_LOG)
 
+# Threads, callbacks, and stop or free from inside them: where memory errors
+# would hide, so this one runs under valgrind.
+test-c-refresh: $(BUILD)/test_refresh
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/refresh_harness.py $(BUILD)/test_refresh $(TO_LOG)
+
 test-cpp: $(BUILD)/test_header_cpp
 	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp $(TO_LOG)
 
 test-python: lib
 	$(LOGGED) PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests $(TO_LOG)
 
-# No test password, plain or as its MD5, in any error message or output line.
+# No test password, plain or as its MD5, in any error message, log line or
+# suite output.
 check-secrets:
 	$(PYTHON) tests/check_secrets.py tests/secrets.txt $(TEST_LOGS)/messages.log $(TEST_LOGS)/output.log
 

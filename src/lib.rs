@@ -4,13 +4,17 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
+pub mod cache;
 pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub mod log;
 pub mod merge;
 pub mod provision_file;
+pub mod provision_section;
 pub mod provisioner;
+pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test_hooks;
@@ -18,5 +22,6 @@ pub mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
+pub use log::Attempt;
 pub use provision_file::{AuthType, Settings};
 pub use provisioner::{Outcome, Provisioner};

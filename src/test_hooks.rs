@@ -3,10 +3,10 @@
 //! `make test` uses for every suite (Rust, C under valgrind, C++, Python).
 //! A release build has none of this, and none of it is exported.
 //!
-//! - `PROVISION_TEST_MESSAGES=FILE`: every error message the library makes
-//!   is appended to FILE, one per line, so that `make test` can search all of
-//!   them for the test passwords (tests/check_secrets.py). A log sink should
-//!   call [`record`] too.
+//! - `PROVISION_TEST_MESSAGES=FILE`: every error message the library makes,
+//!   every attempt it reports to a host's logger and every line it writes to
+//!   stderr is appended to FILE, one per line, so that `make test` can search
+//!   all of them for the test passwords (tests/check_secrets.py).
 //! - `PROVISION_TEST_PANIC` set (any value): every exported function panics
 //!   inside its boundary, which must turn it into PROVISION_ERR_INTERNAL.
 
