@@ -3,6 +3,7 @@
 # Tests and the demo use the debug build (one compile for every suite); the
 # release profile (LTO, one codegen unit) is for install and benchmarks.
 
+SHELL   := /bin/bash
 CARGO   ?= cargo
 PYTHON  ?= python3
 CC      ?= cc
@@ -10,17 +11,33 @@ CXX     ?= c++
 PROFILE ?= debug
 
 CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
+CARGO_FEATURES ?=
 LIBDIR  = $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
-# Memcheck for the lifecycle's C test: any error or leak fails it.
-VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
-            --errors-for-leak-kinds=definite,possible --suppressions=tests/c/valgrind.supp
+# Memcheck for the C and C++ suites: any memory error or leak (definite,
+# indirect or possible) fails them. `make test VALGRIND=` runs them bare.
+VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python demo clean
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
+        test-logs check-secrets fuzz demo clean
+
+# The suites run against a build with the test hooks (src/test_hooks.rs): a
+# panic forced inside the ABI boundary, and a record of every error message
+# and log line the library makes, which check-secrets searches with the
+# suites' output. (check-install and the packages build without them.)
+TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
+               test-python check-header check-symbols check-abi check-secrets
+TEST_LOGS    = build/test-logs
+$(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
+$(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
+# A suite's output, also kept for check-secrets.
+LOGGED = set -o pipefail; mkdir -p $(TEST_LOGS);
+TO_LOG = 2>&1 | tee -a $(TEST_LOGS)/output.log
 
 all: lib
 
@@ -33,11 +50,12 @@ help:
 	@echo "make test    every suite: Rust, C, C++, Python, plus header and symbol checks"
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
+	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
 # beside the build output lets them run from the tree.
 lib:
-	$(CARGO) build --lib $(CARGO_PROFILE_FLAG)
+	$(CARGO) build --lib $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES)
 	ln -sf libprovision.so $(LIBDIR)/$(SONAME)
 
 # build.rs rewrites include/provision.h whenever the Rust side changes.
@@ -59,11 +77,14 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh \
-      test-example test-python check-install check-python-package
+test: deps test-logs check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+      test-cpp-refresh test-example test-python check-secrets check-install check-python-package
+
+test-logs:
+	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 
 test-rust:
-	$(CARGO) test $(CARGO_PROFILE_FLAG)
+	$(LOGGED) $(CARGO) test $(CARGO_PROFILE_FLAG) $(CARGO_FEATURES) $(TO_LOG)
 
 $(BUILD):
 	mkdir -p $@
@@ -81,18 +102,37 @@ $(BUILD)/demo: examples/demo.c include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
 
 test-c: $(BUILD)/test_provision
-	$(PYTHON) tests/c/harness.py $(BUILD)/test_provision
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_provision $(TO_LOG)
 
 # Threads, callbacks, and stop or free from inside them: where memory errors
 # would hide, so this one runs under valgrind.
 test-c-refresh: $(BUILD)/test_refresh
-	TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/refresh_harness.py $(BUILD)/test_refresh
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/refresh_harness.py $(BUILD)/test_refresh $(TO_LOG)
 
 test-cpp: $(BUILD)/test_header_cpp
-	$(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp $(TO_LOG)
 
 test-python: lib
-	PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests
+	$(LOGGED) PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests $(TO_LOG)
+
+# No test password, plain or as its MD5, in any error message, log line or
+# suite output.
+check-secrets:
+	$(PYTHON) tests/check_secrets.py tests/secrets.txt $(TEST_LOGS)/messages.log $(TEST_LOGS)/output.log
+
+# Fuzzing (cargo-fuzz, libFuzzer): each target for FUZZ_SECONDS, starting from
+# the committed seeds (fuzz/seeds) and the corpus of earlier runs (fuzz/corpus,
+# not committed). Never part of `make test`. The stable toolchain is allowed the
+# nightly flags cargo-fuzz needs (sanitizer) through RUSTC_BOOTSTRAP=1.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = provision_file answer merge
+fuzz:
+	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$target $(abspath fuzz)/corpus/$$target $(abspath fuzz)/seeds/$$target \
+	    -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; \
+	done
 
 demo: $(BUILD)/demo
 	$(PYTHON) examples/demo.py $(BUILD)/demo

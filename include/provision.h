@@ -20,6 +20,25 @@
 #include <stdlib.h>
 
 /**
+ * Elements nested deeper than this are refused. Configs are a few levels
+ * deep; the bound keeps a hostile document from costing a deep tree (and a
+ * deep recursive drop) in the provision file parser.
+ */
+#define MAX_DEPTH 100
+
+/**
+ * Start tags longer than this (name and attributes) are refused: no real
+ * config carries a 64 KiB attribute, and it bounds the attribute checks,
+ * whose duplicate test is quadratic in the number of attributes.
+ */
+#define MAX_TAG_BYTES (64 * 1024)
+
+/**
+ * At most this many attributes on one element, for the same reason.
+ */
+#define MAX_ATTRIBUTES 256
+
+/**
  * Result of every fallible call. `#[repr(C)]` with explicit values because
  * softphones and the Python binding compare against these numbers. The
  * variants carry their C names so that code, header and docs say the same.
@@ -152,6 +171,36 @@ void provision_free(Provision *p);
  * NUL-terminated strings.
  */
 int provision_set_credentials(Provision *p, const char *user, const char *password);
+
+/**
+ * Sets the timeouts of every later request on this handle: `connect_ms`
+ * to establish a connection (TCP and TLS handshake), `total_ms` for the
+ * whole request including the body. A URL that takes longer fails and the
+ * next one is tried. Defaults: 5000 and 30000.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or a zero
+ * value.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+int provision_set_timeouts(Provision *p, unsigned int connect_ms, unsigned int total_ms);
+
+/**
+ * Trusts the certificates in the PEM file at `pem_path` (an operator's
+ * private CA) for HTTPS, in addition to the system's trust store; NULL
+ * goes back to the system's store alone (the default). The file is read
+ * during this call; host names are always verified.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
+ * PROVISION_ERR_FORMAT when it holds no PEM certificate; PROVISION_ERR_ARGUMENT
+ * for a NULL handle or a non-UTF-8 path. After a failure the trusted
+ * certificates are unchanged.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `pem_path` is NULL or a NUL-terminated string.
+ */
+int provision_set_ca_file(Provision *p, const char *pem_path);
 
 /**
  * Provisions: reads the local config at `local_config_path` (NULL or a

@@ -19,15 +19,15 @@ $(BUILD)/softphone: examples/softphone.cpp bindings/cpp/provision.hpp include/pr
 example: $(BUILD)/softphone
 
 test-cpp-wrapper: $(BUILD)/test_wrapper_cpp
-	$(PYTHON) tests/c/harness.py $(BUILD)/test_wrapper_cpp
+	$(LOGGED) $(PYTHON) tests/c/harness.py $(BUILD)/test_wrapper_cpp $(TO_LOG)
 
 # The refresh callback's lifetime across threads, moves and destruction:
 # under valgrind, like test-c-refresh, since a function object destroyed too
 # early would only show there.
 test-cpp-refresh: $(BUILD)/test_wrapper_refresh_cpp
-	TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_wrapper_refresh_cpp
+	$(LOGGED) TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/harness.py $(BUILD)/test_wrapper_refresh_cpp $(TO_LOG)
 
 # The example's start-up scenarios: fallback, merge, store, the credential
 # prompt, the server's error text, an invalid provision file.
 test-example: $(BUILD)/softphone
-	$(PYTHON) tests/cpp/softphone.py $(BUILD)/softphone
+	$(LOGGED) $(PYTHON) tests/cpp/softphone.py $(BUILD)/softphone $(TO_LOG)

@@ -48,10 +48,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Self {
-        Error {
-            status,
-            message: message.into(),
-        }
+        let message = message.into();
+        #[cfg(any(test, feature = "test-hooks"))]
+        crate::test_hooks::record(&message);
+        Error { status, message }
     }
 
     pub fn argument(message: impl Into<String>) -> Self {
@@ -81,5 +81,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// nothing (a corrupt cache ignored). Never holds a password: callers pass
 /// file names, URLs and parse errors only.
 pub(crate) fn log_line(message: &str) {
+    #[cfg(any(test, feature = "test-hooks"))]
+    crate::test_hooks::record(&format!("stderr: {message}"));
     eprintln!("libprovision: {message}");
 }

@@ -4,9 +4,11 @@
 //! XML, an `<error>` answer, an answer without any significant section) moves
 //! on to the next URL; the final error says what happened at each one.
 
+use crate::digest;
 use crate::error::{Error, Result, Status};
 use crate::log::{Attempt, Sink};
 use crate::provision_file::{AuthType, Settings};
+use crate::tls;
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
@@ -116,6 +118,8 @@ struct Auth {
     header: Option<String>,
     /// `user=..&password=..` for `url`.
     query: Option<String>,
+    /// For `digest`: answered once a server challenges us.
+    digest: Option<Credentials>,
     /// What we derived from the password (Basic token, MD5): long and
     /// unmistakable, so every occurrence in a message goes.
     derived: Vec<String>,
@@ -128,6 +132,7 @@ impl Auth {
         let mut auth = Auth {
             header: None,
             query: None,
+            digest: None,
             derived: Vec::new(),
             password: String::new(),
         };
@@ -147,6 +152,7 @@ impl Auth {
                 auth.query = Some(format!("user={user}&password={digest}"));
                 auth.derived.push(digest);
             }
+            AuthType::Digest => auth.digest = Some(c.clone()),
         }
         auth.password = c.password.clone();
         auth
@@ -192,6 +198,28 @@ fn shown(url: &Url) -> String {
     url.to_string()
 }
 
+/// How the HTTP client is set up: one value, changed by the handle's setters
+/// (`set_timeouts`, `set_ca_file`), from which a [`Fetcher`] is built whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    pub connect_timeout: Duration,
+    /// The whole request, from connecting to the last byte of the body.
+    pub total_timeout: Duration,
+    /// Certificates (DER) trusted in addition to the system's store: an
+    /// operator's private CA. Empty: the system's store alone.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            total_timeout: DEFAULT_TOTAL_TIMEOUT,
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
 /// `BASE + "configuration"` as it may appear in a message.
 fn shown_configuration_url(base: &str) -> String {
     configuration_url(base).map_or_else(|_| base.to_owned(), |url| shown(&url))
@@ -202,27 +230,26 @@ fn shown_configuration_url(base: &str) -> String {
 #[derive(Clone)]
 pub struct Fetcher {
     agent: ureq::Agent,
+    config: FetchConfig,
     user_agent: String,
 }
 
 impl Default for Fetcher {
     fn default() -> Self {
-        Self::new(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT)
+        Self::new(FetchConfig::default())
     }
 }
 
 impl Fetcher {
-    pub fn new(connect: Duration, total: Duration) -> Fetcher {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
+    pub fn new(config: FetchConfig) -> Fetcher {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(tls::root_certs(&config.extra_roots)).build();
         let agent = ureq::Agent::config_builder()
             // Statuses and redirects are ours to judge: an `<error>` body may
             // come with a 401, and redirects must not leak credentials.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(total))
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.total_timeout))
             .user_agent(DEFAULT_USER_AGENT)
             .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
             .tls_config(tls)
@@ -230,8 +257,20 @@ impl Fetcher {
             .new_agent();
         Fetcher {
             agent,
+            config,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
         }
+    }
+
+    /// What this fetcher was built from; a setter changes a copy and builds
+    /// anew (keeping the user agent: `with_user_agent`).
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
+    }
+
+    /// The `User-Agent` this fetcher sends.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
     }
 
     /// This fetcher, sending `user_agent` instead of the default.
@@ -364,19 +403,13 @@ impl Fetcher {
     ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
-            if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
-                request = request.header("Authorization", header);
-            }
-            if let Some(v) = validators {
-                if let Some(etag) = &v.etag {
-                    request = request.header("If-None-Match", etag);
-                }
-                if let Some(date) = &v.last_modified {
-                    request = request.header("If-Modified-Since", date);
+            let ours = url.origin() == origin;
+            let mut response = self.send(&url, auth.header.as_deref().filter(|_| ours), validators)?;
+            if let Some(credentials) = auth.digest.as_ref().filter(|_| ours && response.status() == 401) {
+                if let Some(header) = digest_answer(&response, &url, credentials)? {
+                    response = self.send(&url, Some(&header), validators)?;
                 }
             }
-            let mut response = request.call().map_err(describe)?;
             let status = response.status();
             let location = response.headers().get("location").and_then(|v| v.to_str().ok());
             if let (true, Some(location)) = (status.is_redirection(), location) {
@@ -402,10 +435,51 @@ impl Fetcher {
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
+
+    fn send(
+        &self,
+        url: &Url,
+        authorization: Option<&str>,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, String> {
+        let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        if let Some(v) = validators {
+            if let Some(etag) = &v.etag {
+                request = request.header("If-None-Match", etag);
+            }
+            if let Some(date) = &v.last_modified {
+                request = request.header("If-Modified-Since", date);
+            }
+        }
+        request.call().map_err(describe)
+    }
+}
+
+/// The `Authorization` answering a 401's Digest challenge, `None` when the
+/// server asked for no Digest (the 401 stands), an error when it did but
+/// in a way we cannot answer.
+fn digest_answer(
+    response: &ureq::http::Response<ureq::Body>,
+    url: &Url,
+    credentials: &Credentials,
+) -> std::result::Result<Option<String>, String> {
+    let offers = response.headers().get_all("www-authenticate").iter().filter_map(|v| v.to_str().ok());
+    let challenge = digest::Challenge::pick(offers).map_err(|why| format!("HTTP 401 with a Digest challenge that cannot be answered: {why}"))?;
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    Ok(challenge.map(|c| c.answer(&credentials.user, &credentials.password, &target, &digest::cnonce())))
 }
 
 /// Hands one attempt to the host's log, if it has one.
 fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
+    // Every log line a host could receive, for the password search of `make test`.
+    #[cfg(any(test, feature = "test-hooks"))]
+    crate::test_hooks::record(&format!("log: {url}: {outcome}"));
     if let Some(log) = log {
         let elapsed = started.elapsed();
         log(&Attempt { url, status, outcome, elapsed });
@@ -415,7 +489,12 @@ fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, star
 /// A transport error as a short sentence.
 fn describe(e: ureq::Error) -> String {
     match e {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the connection closed before the whole answer arrived".to_owned()
+        }
         ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(ureq::Timeout::Global) => "timed out (the whole request took too long)".to_owned(),
+        ureq::Error::Timeout(ureq::Timeout::Connect) => "timed out while connecting".to_owned(),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
         other => other.to_string(),

@@ -9,7 +9,7 @@
 use crate::log::Attempt;
 use crate::refresh::Refresher;
 use crate::{Error, Outcome, Provisioner, Result, Status};
-use libc::{c_char, c_int, c_void};
+use libc::{c_char, c_int, c_uint, c_void};
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString};
@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// An opaque provisioning handle: one provision file, its credentials and
 /// the outcome of the last successful run. Create it with `provision_load`
@@ -91,7 +92,11 @@ fn set_last_error(message: &str) {
 /// error, runs `body`, turns a panic into INTERNAL and records the message.
 fn call(body: impl FnOnce() -> Result<()>) -> c_int {
     set_last_error("");
-    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| Err(internal(panic)));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        forced_panic();
+        body()
+    }))
+    .unwrap_or_else(|panic| Err(internal(panic)));
     match result {
         Ok(()) => Status::PROVISION_OK as c_int,
         Err(e) => {
@@ -103,7 +108,21 @@ fn call(body: impl FnOnce() -> Result<()>) -> c_int {
 
 /// The boundary of the accessors: a panic gives `fallback`.
 fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+    catch_unwind(AssertUnwindSafe(|| {
+        forced_panic();
+        body()
+    }))
+    .unwrap_or(fallback)
+}
+
+/// Test builds only (see `test_hooks`): a panic inside the boundary on
+/// demand, to prove the boundary holds. Nothing in a release build.
+#[inline(always)]
+fn forced_panic() {
+    #[cfg(any(test, feature = "test-hooks"))]
+    if crate::test_hooks::panic_requested() {
+        panic!("forced panic (a test build's PROVISION_TEST_PANIC)");
+    }
 }
 
 fn internal(panic: Box<dyn Any + Send>) -> Error {
@@ -218,6 +237,45 @@ pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *con
         let user = arg_str(user, "user")?;
         let password = arg_str(password, "password")?;
         h.core.set_credentials(user, password)
+    })
+}
+
+/// Sets the timeouts of every later request on this handle: `connect_ms`
+/// to establish a connection (TCP and TLS handshake), `total_ms` for the
+/// whole request including the body. A URL that takes longer fails and the
+/// next one is tried. Defaults: 5000 and 30000.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or a zero
+/// value.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_timeouts(p: *mut Provision, connect_ms: c_uint, total_ms: c_uint) -> c_int {
+    call(|| {
+        let ms = |v: c_uint| Duration::from_millis(u64::from(v));
+        handle(p)?.core.set_timeouts(ms(connect_ms), ms(total_ms))
+    })
+}
+
+/// Trusts the certificates in the PEM file at `pem_path` (an operator's
+/// private CA) for HTTPS, in addition to the system's trust store; NULL
+/// goes back to the system's store alone (the default). The file is read
+/// during this call; host names are always verified.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
+/// PROVISION_ERR_FORMAT when it holds no PEM certificate; PROVISION_ERR_ARGUMENT
+/// for a NULL handle or a non-UTF-8 path. After a failure the trusted
+/// certificates are unchanged.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `pem_path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_ca_file(p: *mut Provision, pem_path: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let path = arg_opt_str(pem_path, "pem_path")?;
+        h.core.set_ca_file(path.map(Path::new))
     })
 }
 
@@ -597,4 +655,97 @@ pub unsafe extern "C" fn provision_set_user_agent(p: *mut Provision, user_agent:
         let h = handle(p)?;
         h.core.set_user_agent(arg_opt_str(user_agent, "user_agent")?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_hooks::panic_in_this_thread;
+
+    const PROVISION_XML: &CStr = c"<provision><base_urls><base_url>http://127.0.0.1:9/</base_url></base_urls>\
+        <significant_sections>accounts</significant_sections></provision>";
+
+    fn last_error() -> String {
+        unsafe { CStr::from_ptr(provision_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    /// Every exported function, called while its boundary is made to panic:
+    /// statuses are INTERNAL with a message, accessors give their fallback,
+    /// and the process and the handle live on.
+    #[test]
+    fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
+        let internal = Status::PROVISION_ERR_INTERNAL as c_int;
+        let mut p: *mut Provision = ptr::null_mut();
+        unsafe {
+            assert_eq!(provision_load_xml(PROVISION_XML.as_ptr(), &mut p), 0);
+            let mut slot: *mut Provision = ptr::null_mut();
+            let out: *mut *mut Provision = &mut slot;
+            let dir = tempfile::tempdir().unwrap();
+            let file = CString::new(dir.path().join("c.xml").to_str().unwrap()).unwrap();
+
+            let mut exercised: Vec<&str> = Vec::new();
+            let mut status = |name: &'static str, f: &dyn Fn() -> c_int| {
+                panic_in_this_thread(true);
+                let got = f();
+                panic_in_this_thread(false);
+                assert_eq!(got, internal, "{name}");
+                assert!(last_error().starts_with("internal error (a bug in libprovision): forced panic"), "{name}: {}", last_error());
+                exercised.push(name);
+            };
+            status("provision_load", &|| provision_load(file.as_ptr(), out));
+            status("provision_load_xml", &|| provision_load_xml(PROVISION_XML.as_ptr(), out));
+            status("provision_set_credentials", &|| provision_set_credentials(p, c"u".as_ptr(), c"pw".as_ptr()));
+            status("provision_set_timeouts", &|| provision_set_timeouts(p, 1, 1));
+            status("provision_set_ca_file", &|| provision_set_ca_file(p, ptr::null()));
+            status("provision_run", &|| provision_run(p, ptr::null()));
+            status("provision_store_local", &|| provision_store_local(p, c"<o/>".as_ptr(), file.as_ptr()));
+            status("provision_set_call_active", &|| provision_set_call_active(p, 1));
+            status("provision_start_refresh", &|| provision_start_refresh(p, ptr::null(), None, ptr::null_mut()));
+            status("provision_stop_refresh", &|| provision_stop_refresh(p));
+            status("provision_set_logger", &|| provision_set_logger(p, None, ptr::null_mut()));
+            status("provision_set_cache", &|| provision_set_cache(p, ptr::null()));
+            status("provision_save", &|| provision_save(p, file.as_ptr()));
+            status("provision_set_user_agent", &|| provision_set_user_agent(p, ptr::null()));
+
+            panic_in_this_thread(true);
+            assert!(provision_config(p).is_null());
+            assert!(provision_source_url(p).is_null());
+            assert_eq!(provision_is_provisioned(p, c"accounts".as_ptr()), 0);
+            assert_eq!(CStr::from_ptr(provision_last_error()), c"");
+            provision_free(p); // the fallback: nothing freed, nothing crashed
+            panic_in_this_thread(false);
+            exercised.extend(["provision_config", "provision_source_url", "provision_is_provisioned"]);
+            exercised.extend(["provision_last_error", "provision_free"]);
+            // A static string: nothing that could panic.
+            exercised.push("provision_version");
+
+            // The handle still works after all those panics.
+            assert_eq!(provision_set_timeouts(p, 100, 100), 0);
+            assert_eq!(provision_store_local(p, c"<o/>".as_ptr(), file.as_ptr()), 0);
+            assert_eq!(std::fs::read_to_string(dir.path().join("c.xml")).unwrap(), "<o/>");
+            provision_free(p);
+
+            // Every function of the header is covered.
+            let header = include_str!("../include/provision.h");
+            let mut declared: Vec<&str> = header
+                .lines()
+                .filter_map(|l| l.split_once('(').map(|(head, _)| head))
+                .filter_map(|head| head.split_whitespace().last())
+                .map(|name| name.trim_start_matches('*'))
+                .filter(|name| name.starts_with("provision_"))
+                .collect();
+            declared.sort();
+            exercised.sort();
+            assert_eq!(declared, exercised, "add new exported functions to this test");
+        }
+    }
+
+    #[test]
+    fn a_panic_message_of_any_type_is_reported() {
+        let status = call(|| std::panic::panic_any(42u8));
+        assert_eq!(status, Status::PROVISION_ERR_INTERNAL as c_int);
+        assert_eq!(last_error(), "internal error (a bug in libprovision): unknown panic");
+        assert_eq!(call(|| Ok(())), 0);
+        assert_eq!(last_error(), "", "a success clears it");
+    }
 }

@@ -5,6 +5,7 @@
 //! See README.md for the contract and the decisions behind it.
 
 pub mod cache;
+pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
@@ -15,6 +16,9 @@ pub mod provision_section;
 pub mod provisioner;
 pub mod refresh;
 pub mod store;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod test_hooks;
+pub mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};

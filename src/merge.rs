@@ -28,8 +28,11 @@ impl<'a> Doc<'a> {
 /// Merges `answer` into `local`. `provisioned` are the section names taken
 /// from the answer (significant and present in it).
 ///
-/// - Each provisioned section replaces all its local occurrences, at the
-///   place of the first one; other local occurrences go with their indentation.
+/// - The answer's copies of a provisioned section take the places of the
+///   local copies, in order: the first answer copy replaces the first local
+///   one, and so on. Extra answer copies follow the last local copy with its
+///   indentation; extra local copies go with their indentation. Merging the
+///   result again therefore replaces every copy by itself: nothing changes.
 /// - Provisioned sections the local document lacks go before its root's end
 ///   tag, indented like the local document's last section.
 /// - Without a local document the result is the answer without its
@@ -42,23 +45,25 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
 
     let mut out = String::with_capacity(local.text.len() + answer.text.len());
     let mut cursor = 0;
-    let mut placed: Vec<&str> = Vec::new();
-    for section in &local.scan.sections {
+    for (i, section) in local.scan.sections.iter().enumerate() {
         if !is_provisioned(&section.name) {
             continue;
         }
-        if placed.contains(&section.name.as_str()) {
-            out.push_str(&local.text[cursor..section.lead]);
-        } else {
-            out.push_str(&local.text[cursor..section.span.start]);
-            let replacements = answer.scan.sections.iter().filter(|s| s.name == section.name);
-            for (i, replacement) in replacements.enumerate() {
-                if i > 0 {
-                    out.push_str(local.lead(section));
+        let before = local.scan.sections[..i].iter().filter(|s| s.name == section.name).count();
+        let last = !local.scan.sections[i + 1..].iter().any(|s| s.name == section.name);
+        let mut copies = answer.scan.sections.iter().filter(|s| s.name == section.name);
+        match copies.nth(before) {
+            Some(copy) => {
+                out.push_str(&local.text[cursor..section.span.start]);
+                out.push_str(answer.span(copy));
+                if last {
+                    for extra in copies {
+                        out.push_str(local.lead(section));
+                        out.push_str(answer.span(extra));
+                    }
                 }
-                out.push_str(answer.span(replacement));
             }
-            placed.push(&section.name);
+            None => out.push_str(&local.text[cursor..section.lead]),
         }
         cursor = section.span.end;
     }
@@ -67,7 +72,7 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
         .scan
         .sections
         .iter()
-        .filter(|s| is_provisioned(&s.name) && !placed.contains(&s.name.as_str()))
+        .filter(|s| is_provisioned(&s.name) && !local.scan.has_section(&s.name))
         .collect();
     if missing.is_empty() {
         out.push_str(&local.text[cursor..]);
@@ -91,7 +96,8 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
             // `<options/>`: open it up into `<options>…</options>`.
             let empty = &local.text[local.scan.root_start.clone()];
             out.push_str(&local.text[cursor..local.scan.root_start.start]);
-            out.push_str(empty.trim_end_matches('>').trim_end_matches('/').trim_end());
+            let open = empty.strip_suffix("/>").unwrap_or(empty);
+            out.push_str(open.trim_end());
             out.push('>');
             for s in &missing {
                 out.push_str(indent);
@@ -173,6 +179,18 @@ mod tests {
             run(None, ANSWER, &["codecs", "accounts"]),
             "<options>\n <accounts><account>srv</account></accounts>\n <codecs>srv</codecs>\n</options>"
         );
+    }
+
+    #[test]
+    fn repeated_sections_are_replaced_copy_for_copy() {
+        let local = "<o>\n  <x>1</x>\n  <y/>\n  <x>2</x>\n  <x>3</x>\n</o>";
+        assert_eq!(run(Some(local), "<o><x>a</x><x>b</x></o>", &["x"]), "<o>\n  <x>a</x>\n  <y/>\n  <x>b</x>\n</o>");
+        let more = "<o><x>a</x><!-- c --><x>b</x> text <x>c</x></o>";
+        let once = run(Some("<o>\n  <x>1</x>\n  <y/>\n</o>"), more, &["x"]);
+        assert_eq!(once, "<o>\n  <x>a</x>\n  <x>b</x>\n  <x>c</x>\n  <y/>\n</o>");
+        assert_eq!(run(Some(&once), more, &["x"]), once);
+        let alone = run(None, more, &["x"]);
+        assert_eq!(run(Some(&alone), more, &["x"]), alone, "whatever lies between the copies");
     }
 
     #[test]

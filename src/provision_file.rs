@@ -35,6 +35,9 @@ pub enum AuthType {
     Basic,
     /// Query parameters `user` and `password` (lowercase hex MD5 of the password).
     Url,
+    /// HTTP Digest (RFC 7616, MD5 or SHA-256, qop=auth) once the server
+    /// challenges: the password is never sent.
+    Digest,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -209,7 +212,8 @@ impl Parser<'_> {
             settings.authentication_type = match e.text.trim() {
                 "basic" => AuthType::Basic,
                 "url" => AuthType::Url,
-                other => return Err(self.error(e, format!("'{other}' is not 'basic' or 'url'"))),
+                "digest" => AuthType::Digest,
+                other => return Err(self.error(e, format!("'{other}' is not 'basic', 'url' or 'digest'"))),
             };
         }
         if let Some(e) = self.single(options, "user")? {

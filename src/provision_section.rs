@@ -43,6 +43,7 @@ pub fn to_xml(settings: &Settings) -> String {
     let auth_type = match settings.authentication_type {
         AuthType::Basic => "basic",
         AuthType::Url => "url",
+        AuthType::Digest => "digest",
     };
     let options = [
         ("use_authentication", flag(settings.use_authentication).to_owned()),

@@ -14,16 +14,17 @@
 
 use crate::cache;
 use crate::error::{log_line, Error, Result, Status};
-use crate::fetch::{Condition, Credentials, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
+use crate::fetch::{Condition, Credentials, FetchConfig, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
 use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
 use crate::store;
+use crate::tls;
 use crate::xml::{self, Scan};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a successful run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +150,38 @@ impl Provisioner {
             password: password.to_owned(),
         });
         Ok(())
+    }
+
+    /// Timeouts of every later request: connecting, and the whole request
+    /// (connect, TLS, headers and body). Both at least 1 ms.
+    pub fn set_timeouts(&self, connect: Duration, total: Duration) -> Result<()> {
+        if connect.is_zero() || total.is_zero() {
+            return Err(Error::argument("timeouts must be at least 1 ms"));
+        }
+        self.reconfigure(|c| {
+            c.connect_timeout = connect;
+            c.total_timeout = total;
+        });
+        Ok(())
+    }
+
+    /// Trusts the certificates of a PEM file (an operator's private CA) in
+    /// addition to the system's store; `None` goes back to the system's
+    /// store alone. The file is read now, once.
+    pub fn set_ca_file(&self, pem: Option<&Path>) -> Result<()> {
+        let roots = pem.map(tls::load_ca_file).transpose()?.unwrap_or_default();
+        self.reconfigure(|c| c.extra_roots = roots);
+        Ok(())
+    }
+
+    /// Builds a new fetcher from a changed copy of the current config. A run
+    /// in progress keeps the fetcher it started with. The lock is held
+    /// throughout so that two setters cannot undo each other.
+    fn reconfigure(&self, change: impl FnOnce(&mut FetchConfig)) {
+        let mut state = lock(&self.state);
+        let mut config = state.fetcher.config().clone();
+        change(&mut config);
+        state.fetcher = Arc::new(Fetcher::new(config).with_user_agent(state.fetcher.user_agent()));
     }
 
     /// Where runs report each URL they try (see [`crate::log`]); `None`

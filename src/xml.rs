@@ -15,6 +15,17 @@ use quick_xml::Reader;
 use std::fmt;
 use std::ops::Range;
 
+/// Elements nested deeper than this are refused. Configs are a few levels
+/// deep; the bound keeps a hostile document from costing a deep tree (and a
+/// deep recursive drop) in the provision file parser.
+pub const MAX_DEPTH: usize = 100;
+/// Start tags longer than this (name and attributes) are refused: no real
+/// config carries a 64 KiB attribute, and it bounds the attribute checks,
+/// whose duplicate test is quadratic in the number of attributes.
+pub const MAX_TAG_BYTES: usize = 64 * 1024;
+/// At most this many attributes on one element, for the same reason.
+pub const MAX_ATTRIBUTES: usize = 256;
+
 /// Where and why a document is not acceptable. Line and column are 1-based;
 /// the column counts characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +59,9 @@ impl XmlError {
 /// Takes the bytes of a file or an answer as a document: UTF-8 (validated
 /// once, here) without NUL, since the result crosses the C ABI as a C string.
 pub fn decode(bytes: Vec<u8>) -> Result<String, XmlError> {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(XmlError::at(&bytes, 0, "the document is UTF-16 (byte order mark): it must be UTF-8"));
+    }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(XmlError::at(&bytes, pos, "the document contains a NUL character"));
     }
@@ -70,8 +84,8 @@ pub struct Item<'a> {
 pub struct Checked<'a> {
     reader: Reader<&'a [u8]>,
     bytes: &'a [u8],
-    /// Bytes before what the reader sees (a UTF-8 byte order mark), added
-    /// back to every position so spans index the whole text.
+    /// Bytes before what the reader reads: a UTF-8 byte order mark, which
+    /// quick-xml would otherwise skip without counting it in its positions.
     offset: usize,
     open: usize,
     root_seen: bool,
@@ -79,12 +93,11 @@ pub struct Checked<'a> {
 
 impl<'a> Checked<'a> {
     pub fn new(text: &'a str) -> Self {
-        // quick-xml skips a BOM without counting it in its positions.
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let offset = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
         Checked {
-            reader: Reader::from_str(body),
+            reader: Reader::from_str(&text[offset..]),
             bytes: text.as_bytes(),
-            offset: text.len() - body.len(),
+            offset,
             open: 0,
             root_seen: false,
         }
@@ -97,6 +110,11 @@ impl<'a> Checked<'a> {
     /// The next event, or `None` at the end of a complete document.
     pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
         let start = self.offset + self.reader.buffer_position() as usize;
+        // quick-xml would skip this one uncounted too; past the first it is
+        // just a character outside the root element.
+        if start == self.offset && self.bytes[start..].starts_with("\u{feff}".as_bytes()) {
+            return Err(self.error(start, "text outside the root element (a second byte order mark)"));
+        }
         let event = match self.reader.read_event() {
             Ok(event) => event,
             Err(e) => {
@@ -115,8 +133,15 @@ impl<'a> Checked<'a> {
                     }
                     self.root_seen = true;
                 }
+                if span.len() > MAX_TAG_BYTES {
+                    return Err(self.error(start, format!("a start tag longer than {MAX_TAG_BYTES} bytes")));
+                }
+                check_name(e.name().as_ref()).map_err(|m| self.error(start, format!("element {m}")))?;
                 self.check_attributes(e, start)?;
                 if matches!(event, Event::Start(_)) {
+                    if self.open >= MAX_DEPTH {
+                        return Err(self.error(start, format!("elements nested deeper than {MAX_DEPTH} levels")));
+                    }
                     self.open += 1;
                 }
             }
@@ -170,10 +195,34 @@ impl<'a> Checked<'a> {
     }
 
     fn check_attributes(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
-        for attribute in e.attributes() {
-            attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+        for (i, attribute) in e.attributes().enumerate() {
+            if i == MAX_ATTRIBUTES {
+                return Err(self.error(start, format!("more than {MAX_ATTRIBUTES} attributes on one element")));
+            }
+            let attribute = attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
+            check_name(attribute.key.as_ref()).map_err(|m| self.error(start, format!("attribute {m}")))?;
+            // Only the predefined entities and character references, as in text.
+            attribute.unescape_value().map_err(|err| self.error(start, format!("bad attribute value: {err}")))?;
+            if attribute.value.contains(&b'<') {
+                return Err(self.error(start, "'<' in an attribute value"));
+            }
         }
         Ok(())
+    }
+}
+
+/// An XML name, by the ASCII part of the Name production (non-ASCII
+/// characters are let through): quick-xml takes any bytes up to a blank or
+/// `/>` as a name, which would let `<a/ />` open as `<a/>` and close as
+/// `</a/>` after a merge.
+fn check_name(name: &[u8]) -> Result<(), String> {
+    let start_ok = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b == b':' || b >= 0x80;
+    let ok = name.first().is_some_and(|&b| start_ok(b))
+        && name.iter().all(|&b| start_ok(b) || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("name '{}' is not an XML name", String::from_utf8_lossy(name).escape_debug()))
     }
 }
 
@@ -202,9 +251,10 @@ pub struct Section {
     pub name: String,
     /// The element itself, from `<` of its start tag to `>` of its end tag.
     pub span: Range<usize>,
-    /// Where the blank text just before the element starts (== `span.start`
-    /// when there is none): removing `lead..span.end` removes the section
-    /// together with its indentation.
+    /// Where the blank text just before the element starts: the trailing
+    /// whitespace of the text before it (== `span.start` when there is
+    /// none). Removing `lead..span.end` removes the section together with
+    /// its indentation.
     pub lead: usize,
 }
 
@@ -265,7 +315,14 @@ impl Scan {
                         scan.sections.push(section);
                     }
                 }
-                (Event::Text(t), 1) if is_blank(t) => blank_from = Some(lead),
+                // The blank end of the text before the next item: all of it
+                // when the text is blank, else its trailing whitespace, so
+                // that taking a section out with its lead undoes exactly an
+                // insertion of indentation and section.
+                (Event::Text(t), 1) => {
+                    let blank_tail = t.iter().rev().take_while(|&&b| is_blank(&[b])).count();
+                    blank_from = Some(if blank_tail == t.len() { lead } else { item.span.end - blank_tail });
+                }
                 _ => {}
             }
         }
@@ -382,11 +439,16 @@ mod tests {
     }
 
     #[test]
-    fn a_byte_order_mark_does_not_shift_spans() {
-        let doc = "\u{feff}<o>\n  <a>1</a>\n</o>";
+    fn a_byte_order_mark_does_not_shift_the_spans() {
+        // Found by the `answer` fuzz target: spans were 3 bytes short.
+        let doc = "\u{feff}<options>\n  <accounts>x</accounts>\n</options>";
         let scan = Scan::new(doc).unwrap();
-        assert_eq!(&doc[scan.sections[0].span.clone()], "<a>1</a>");
-        assert_eq!(&doc[scan.root_end.unwrap()], "</o>");
+        assert_eq!(&doc[scan.sections[0].span.clone()], "<accounts>x</accounts>");
+        assert_eq!(&doc[scan.root_start.clone()], "<options>");
+        assert_eq!(&doc[scan.root_end.unwrap()], "</options>");
+        assert_eq!(Scan::new("\u{feff}<a>\n<b></c></a>").unwrap_err().column, 4);
+        // Found next: a second mark was skipped uncounted as well.
+        assert!(Scan::new("\u{feff}\u{feff}<a/>").unwrap_err().message.contains("byte order mark"));
     }
 
     #[test]
@@ -408,6 +470,33 @@ mod tests {
         let err = Scan::new("<a>&x;</a>").unwrap_err();
         assert!(err.message.contains("&x;"), "{err}");
         assert!(Scan::new("<a>&amp;&#65;&#x42;</a>").is_ok());
+        let err = Scan::new("<a><b v=\"&x;\"/></a>").unwrap_err();
+        assert!(err.message.contains("attribute value"), "{err}");
+        assert!(Scan::new("<a><b v=\"&lt;&#65;\"/></a>").is_ok());
+        assert!(Scan::new("<a><b v=\"<\"/></a>").is_err());
+    }
+
+    #[test]
+    fn depth_tag_size_and_attribute_count_are_bounded() {
+        let nested = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(Scan::new(&nested(MAX_DEPTH)).is_ok());
+        let err = Scan::new(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert!(err.message.contains("nested deeper"), "{err}");
+        assert!(Element::parse(&nested(1_000_000)).is_err(), "a deep provision file is refused, not built");
+
+        let attribute = |len: usize| format!("<a v=\"{}\"/>", "x".repeat(len));
+        assert!(Scan::new(&attribute(60 * 1024)).is_ok());
+        let err = Scan::new(&attribute(MAX_TAG_BYTES)).unwrap_err();
+        assert!(err.message.contains("start tag longer"), "{err}");
+        let many: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"\"")).collect();
+        let err = Scan::new(&format!("<a{many}/>")).unwrap_err();
+        assert!(err.message.contains("attributes"), "{err}");
+        assert!(Scan::new("<a><b x='1' x='2'/></a>").is_err(), "duplicate attributes");
+        // Found by the merge fuzz target: quick-xml takes `a/` as a name.
+        for bad in ["<a//>", "<a\u{16}/>", "<a><1b/></a>", "<a b@='1'/>", "<a/ >"] {
+            assert!(Scan::new(bad).unwrap_err().message.contains("not an XML name"), "{bad}");
+        }
+        assert!(Scan::new("<ns:a-b.c_d é='1'><_x/></ns:a-b.c_d>").is_ok());
     }
 
     #[test]
@@ -422,6 +511,7 @@ mod tests {
         let err = decode(b"<a>\n\xff</a>".to_vec()).unwrap_err();
         assert_eq!((err.line, err.column), (2, 1));
         assert!(decode(b"<a>\0</a>".to_vec()).is_err());
+        assert!(decode(b"\xff\xfe<\0a\0/\0>\0".to_vec()).unwrap_err().message.contains("UTF-16"));
     }
 
     #[test]

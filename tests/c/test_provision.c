@@ -277,6 +277,55 @@ static void test_version(const struct fixture *f)
     CHECK(version != NULL && version[0] != '\0' && strchr(version, '.') != NULL);
 }
 
+static void test_timeouts_and_ca_file(const struct fixture *f)
+{
+    const char *urls[] = {f->dead, f->live, NULL};
+    char text[TEXT_MAX], path[TEXT_MAX];
+    Provision *h = NULL;
+    CHECK_STATUS(provision_set_timeouts(NULL, 1000, 1000), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_ca_file(NULL, NULL), PROVISION_ERR_ARGUMENT);
+    if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        return;
+    CHECK_STATUS(provision_set_timeouts(h, 0, 1000), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_timeouts(h, 2000, 10000), PROVISION_OK);
+    CHECK_STATUS(provision_set_ca_file(h, in_dir(f, "absent-ca.pem", path)), PROVISION_ERR_IO);
+    CHECK(strstr(provision_last_error(), "absent-ca.pem") != NULL);
+    CHECK(write_text(in_dir(f, "junk-ca.pem", path), "not a certificate\n"));
+    CHECK_STATUS(provision_set_ca_file(h, path), PROVISION_ERR_FORMAT);
+    CHECK_STATUS(provision_set_ca_file(h, NULL), PROVISION_OK);
+    CHECK_STATUS(provision_run(h, NULL), PROVISION_OK);
+    provision_free(h);
+}
+
+/* The library under test is built with the `test-hooks` feature: with
+ * PROVISION_TEST_PANIC set, every exported function panics inside its
+ * boundary. The panic must come out as PROVISION_ERR_INTERNAL, leak nothing
+ * (valgrind) and leave the process and the handle working. */
+static void test_forced_panic(const struct fixture *f)
+{
+    const char *urls[] = {f->live, NULL};
+    char text[TEXT_MAX];
+    Provision *h = NULL, *other = NULL;
+    if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        return;
+    setenv("PROVISION_TEST_PANIC", "1", 1);
+    int load = provision_load_xml(text, &other);
+    int run = provision_run(h, NULL);
+    const char *config = provision_config(h);
+    unsetenv("PROVISION_TEST_PANIC");
+    if (load == PROVISION_OK)
+        printf("#   the library was not built with --features test-hooks\n");
+    CHECK_STATUS(load, PROVISION_ERR_INTERNAL);
+    CHECK(other == NULL);
+    CHECK_STATUS(run, PROVISION_ERR_INTERNAL);
+    CHECK(strstr(provision_last_error(), "internal error") != NULL);
+    CHECK(config == NULL);
+    CHECK_STATUS(provision_run(h, NULL), PROVISION_OK);
+    CHECK(provision_config(h) != NULL);
+    provision_free(h);
+    provision_free(other);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -300,6 +349,8 @@ int main(int argc, char **argv)
         {"missing provision file: PROVISION_ERR_NOT_FOUND, *out NULL", test_missing_file},
         {"last error is empty after a successful call", test_last_error_cleared},
         {"version", test_version},
+        {"timeouts and CA file: checked, then a run works", test_timeouts_and_ca_file},
+        {"a forced panic is PROVISION_ERR_INTERNAL and the process lives on", test_forced_panic},
     };
     int failed = 0;
     RUN_CASES(cases, &f, failed);

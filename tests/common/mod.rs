@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +51,24 @@ pub enum Reply {
     },
     /// These bytes, as they are, then close.
     Raw(Vec<u8>),
+    /// Whatever the closure does with the connection (faults), then close.
+    With(Box<dyn FnOnce(&mut dyn Stream) + Send>),
 }
+
+/// A server's side of a connection, plain or TLS; `tcp` reaches the socket
+/// under it (to reset it, to time a read).
+pub trait Stream: Read + Write + Send {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+/// Turns an accepted connection into a stream (a TLS handshake), or drops it.
+pub type Wrap = dyn Fn(TcpStream) -> Option<Box<dyn Stream>> + Send + Sync;
 
 impl Reply {
     pub fn xml(status: u16, body: &str) -> Reply {
@@ -77,6 +96,8 @@ type Responder = dyn Fn(&Request) -> Reply + Send + Sync;
 
 pub struct Server {
     pub port: u16,
+    /// `http` or `https`.
+    pub scheme: &'static str,
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -84,6 +105,15 @@ pub struct Server {
 
 /// Starts a server on an ephemeral loopback port.
 pub fn serve(responder: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
+    serve_wrapped("http", Box::new(|s| Some(Box::new(s))), responder)
+}
+
+/// As `serve`, with each connection first passed through `wrap`.
+pub fn serve_wrapped(
+    scheme: &'static str,
+    wrap: Box<Wrap>,
+    responder: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -96,14 +126,15 @@ pub fn serve(responder: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> S
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                if let Ok(stream) = stream {
-                    handle(stream, &*responder, &requests);
+                if let Some(mut stream) = stream.ok().and_then(&wrap) {
+                    handle(&mut *stream, &*responder, &requests);
                 }
             }
         })
     };
     Server {
         port,
+        scheme,
         requests,
         stop,
         thread: Some(thread),
@@ -116,7 +147,7 @@ pub fn serve_ok(body: &str) -> Server {
     serve(move |_| Reply::ok(&body))
 }
 
-fn handle(mut stream: TcpStream, responder: &Responder, requests: &Mutex<Vec<Request>>) {
+fn handle(stream: &mut dyn Stream, responder: &Responder, requests: &Mutex<Vec<Request>>) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let request = loop {
@@ -141,6 +172,7 @@ fn handle(mut stream: TcpStream, responder: &Responder, requests: &Mutex<Vec<Req
     requests.lock().unwrap().push(request.clone());
     let bytes = match responder(&request) {
         Reply::Raw(bytes) => bytes,
+        Reply::With(fault) => return fault(stream),
         Reply::Http { status, headers, body } => {
             let mut head = format!(
                 "HTTP/1.1 {status} Status\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -156,12 +188,13 @@ fn handle(mut stream: TcpStream, responder: &Responder, requests: &Mutex<Vec<Req
         }
     };
     let _ = stream.write_all(&bytes);
+    let _ = stream.flush();
 }
 
 impl Server {
-    /// `http://127.0.0.1:PORT` followed by `path`.
+    /// `SCHEME://127.0.0.1:PORT` followed by `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port)
     }
 
     pub fn requests(&self) -> Vec<Request> {

@@ -259,6 +259,8 @@ _load_file = _declare("provision_load", ctypes.c_int, _c_str, ctypes.POINTER(_Ha
 _load_xml = _declare("provision_load_xml", ctypes.c_int, _c_str, ctypes.POINTER(_Handle))
 _free = _declare("provision_free", None, _Handle)
 _set_credentials = _declare("provision_set_credentials", ctypes.c_int, _Handle, _c_str, _c_str)
+_set_timeouts = _declare("provision_set_timeouts", ctypes.c_int, _Handle, ctypes.c_uint, ctypes.c_uint)
+_set_ca_file = _declare("provision_set_ca_file", ctypes.c_int, _Handle, _c_str)
 _run = _declare("provision_run", ctypes.c_int, _Handle, _c_str)
 _config = _declare("provision_config", _c_str, _Handle)
 _source_url = _declare("provision_source_url", _c_str, _Handle)
@@ -461,6 +463,22 @@ class Provision:
         password_bytes = _encode(password, "password")
         with self._use() as handle:
             _check(_set_credentials(handle, user_bytes, password_bytes))
+
+    def set_timeouts(self, connect_ms: int, total_ms: int) -> None:
+        """Timeouts of every later request, in milliseconds: to connect, and
+        for the whole request. Defaults 5000 and 30000; 0 is refused."""
+        for value in (connect_ms, total_ms):
+            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise ArgumentError("a timeout must be a whole number of milliseconds that fits 32 bits")
+        with self._use() as handle:
+            _check(_set_timeouts(handle, connect_ms, total_ms))
+
+    def set_ca_file(self, pem_path: Optional[StrPath]) -> None:
+        """Trusts the certificates of a PEM file (an operator's private CA)
+        in addition to the system's store; ``None``: the system's store alone."""
+        path = _encode_path(pem_path, "pem_path")
+        with self._use() as handle:
+            _check(_set_ca_file(handle, path))
 
     def run(self, local_config_path: Optional[StrPath] = None) -> Status:
         """Provisions: reads the local config (``None`` or a missing file:

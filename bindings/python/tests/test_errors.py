@@ -54,7 +54,7 @@ def test_an_unknown_section_is_a_format_error_naming_it(provision_file):
         ("not xml at all", "provision XML"),
         ("<provisioning/>", "<provision>"),
         (provision_xml(["ftp://127.0.0.1/"]), "ftp://127.0.0.1/"),
-        (provision_xml(["http://127.0.0.1/"], authentication_type="digest"), "digest"),
+        (provision_xml(["http://127.0.0.1/"], authentication_type="ntlm"), "ntlm"),
     ],
 )
 def test_from_xml_rejects_malformed_text(text, named):

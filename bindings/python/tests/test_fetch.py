@@ -124,3 +124,20 @@ def test_each_thread_reads_its_own_last_error(serve, dead_url, load):
     assert dead_url in errors["fetch"].message
     for error in errors.values():
         assert_no_secret(error.message)
+
+
+def test_timeouts_and_ca_file_are_checked_and_a_run_still_works(serve, tmp_path, load):
+    server = serve({"/configuration": Reply(ANSWER)})
+    handle = load([server.url + "/"])
+    with raises(provision.ArgumentError):
+        handle.set_timeouts(0, 1000)
+    handle.set_timeouts(2000, 10000)
+    with raises(provision.ProvisionIOError):
+        handle.set_ca_file(tmp_path / "absent.pem")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    with raises(provision.FormatError):
+        handle.set_ca_file(junk)
+    handle.set_ca_file(None)
+    handle.run()
+    assert handle.source_url == server.url + "/"
