@@ -48,13 +48,27 @@ impl XmlError {
 /// Takes the bytes of a file or an answer as a document: UTF-8 (validated
 /// once, here) without NUL, since the result crosses the C ABI as a C string.
 pub fn decode(bytes: Vec<u8>) -> Result<String, XmlError> {
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(XmlError::at(&bytes, pos, "the document contains a NUL character"));
+    check_nul(&bytes)?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error()))
+}
+
+/// As [`decode`], for bytes that stay where they are (a buffer the caller
+/// owns, a mapped file): the same checks, no copy.
+pub fn check_text(bytes: &[u8]) -> Result<&str, XmlError> {
+    check_nul(bytes)?;
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))
+}
+
+fn check_nul(bytes: &[u8]) -> Result<(), XmlError> {
+    // memchr, not a byte loop: this pass touches every byte of an answer.
+    match memchr::memchr(0, bytes) {
+        Some(pos) => Err(XmlError::at(bytes, pos, "the document contains a NUL character")),
+        None => Ok(()),
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let pos = e.utf8_error().valid_up_to();
-        XmlError::at(e.as_bytes(), pos, "the document is not valid UTF-8")
-    })
+}
+
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> XmlError {
+    XmlError::at(bytes, e.valid_up_to(), "the document is not valid UTF-8")
 }
 
 /// One event of a checked document with its byte span and its depth: the
@@ -89,6 +103,10 @@ impl<'a> Checked<'a> {
     }
 
     /// The next event, or `None` at the end of a complete document.
+    // Inlined into each loop, so an item is built in place rather than
+    // moved out through a large `Result`: that move cost as much as a
+    // quarter of quick-xml's own reading.
+    #[inline(always)]
     pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
         let start = self.reader.buffer_position() as usize;
         let event = match self.reader.read_event() {
@@ -129,7 +147,7 @@ impl<'a> Checked<'a> {
                 if self.open == 0 {
                     return Err(self.error(start, "a reference outside the root element"));
                 }
-                resolve_reference(r).map_err(|m| self.error(start, m))?;
+                check_reference(r).map_err(|m| self.error(start, m))?;
             }
             Event::DocType(_) => {
                 return Err(self.error(
@@ -163,7 +181,19 @@ impl<'a> Checked<'a> {
         Ok(Some(Item { event, span, depth }))
     }
 
+    #[inline(always)]
     fn check_attributes(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
+        let raw = e.attributes_raw();
+        if raw.is_empty() || attributes_surely_valid(raw) {
+            return Ok(());
+        }
+        self.attribute_error(e, start)
+    }
+
+    /// quick-xml's checked iterator has the last word, and the words of the message.
+    #[cold]
+    #[inline(never)]
+    fn attribute_error(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
         for attribute in e.attributes() {
             attribute.map_err(|err| self.error(start, format!("bad attribute: {err}")))?;
         }
@@ -172,7 +202,71 @@ impl<'a> Checked<'a> {
 }
 
 fn is_blank(bytes: &[u8]) -> bool {
-    bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    bytes.iter().all(|&b| is_blank_byte(b))
+}
+
+/// Whether quick-xml's checked attribute iterator accepts every attribute
+/// in `raw` (a start tag after its name), decided without its per-tag key
+/// list allocation, which made attribute checking a third of a scan's cost.
+/// It follows quick-xml's grammar step by step (`key = "value"`, either
+/// quote, blanks around `=`, keys unique); `false` means "ask quick-xml",
+/// so this can only ever save time, never change a verdict.
+fn attributes_surely_valid(raw: &[u8]) -> bool {
+    const MAX_KEYS: usize = 8;
+    let mut keys: [&[u8]; MAX_KEYS] = [b""; MAX_KEYS];
+    let mut count = 0;
+    let mut rest = raw;
+    loop {
+        let Some(start) = rest.iter().position(|&b| !is_blank_byte(b)) else {
+            return true;
+        };
+        rest = &rest[start..];
+        // A key is at least one byte, whatever it is, up to `=` or a blank.
+        let Some(len) = rest[1..].iter().position(|&b| b == b'=' || is_blank_byte(b)) else {
+            return false;
+        };
+        let (key, after) = rest.split_at(len + 1);
+        let Some(eq) = after.iter().position(|&b| !is_blank_byte(b)) else {
+            return false;
+        };
+        if after[eq] != b'=' || count == MAX_KEYS || keys[..count].contains(&key) {
+            return false;
+        }
+        keys[count] = key;
+        count += 1;
+        rest = &after[eq + 1..];
+        let Some(q) = rest.iter().position(|&b| !is_blank_byte(b)) else {
+            return false;
+        };
+        let quote = rest[q];
+        if quote != b'"' && quote != b'\'' {
+            return false;
+        }
+        rest = &rest[q + 1..];
+        let Some(end) = rest.iter().position(|&b| b == quote) else {
+            return false;
+        };
+        rest = &rest[end + 1..];
+    }
+}
+
+fn is_blank_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// As [`resolve_reference`], without building the text: the scan only
+/// needs to know that a reference is acceptable.
+fn check_reference(r: &BytesRef<'_>) -> Result<(), String> {
+    let known = if r.is_char_ref() {
+        matches!(r.resolve_char_ref(), Ok(Some(_)))
+    } else {
+        std::str::from_utf8(r.as_ref()).is_ok_and(|name| quick_xml::escape::resolve_predefined_entity(name).is_some())
+    };
+    if known {
+        Ok(())
+    } else {
+        resolve_reference(r).map(drop)
+    }
 }
 
 /// The text a reference stands for: a character reference or one of the five
@@ -414,5 +508,64 @@ mod tests {
     fn root_text_is_in_document_order() {
         let text = root_text("<error code=\"1\"> Wrong <b>user</b> &amp; <![CDATA[bad]]> name </error>").unwrap();
         assert_eq!(text.trim(), "Wrong user & bad name");
+    }
+
+    /// quick-xml's checked iterator, the reference the fast path must match.
+    fn quick_xml_accepts(raw: &str) -> bool {
+        BytesStart::from_content(format!("e{raw}"), 1).attributes().all(|a| a.is_ok())
+    }
+
+    #[test]
+    fn the_attribute_fast_path_agrees_with_quick_xml_on_every_short_input() {
+        // Every string of up to 6 bytes over the bytes the grammar turns on.
+        let alphabet = [b'a', b'b', b'=', b'"', b'\'', b' ', b'\n'];
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                let mut raw = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    raw.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                let text = String::from_utf8(raw).unwrap();
+                assert_eq!(attributes_surely_valid(text.as_bytes()), quick_xml_accepts(&text), "{text:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 137_257);
+    }
+
+    #[test]
+    fn attributes_beyond_the_fast_path_are_still_checked() {
+        let many: String = (0..12).map(|i| format!(" a{i}='{i}'")).collect();
+        assert!(!attributes_surely_valid(many.as_bytes()), "more keys than the fast path holds");
+        assert!(Scan::new(&format!("<r{many}/>")).is_ok());
+        let err = Scan::new(&format!("<r{many} a11='x'/>")).unwrap_err();
+        assert!(err.message.contains("bad attribute"), "{err}");
+        for bad in ["<r a/>", "<r a=1/>", "<r a='1' a='2'/>", "<r a = \"1/>", "<r a='1'b=>x</r>"] {
+            let err = Scan::new(bad).unwrap_err();
+            assert!(err.message.contains("attribute") || err.message.contains("quote"), "{bad}: {err}");
+        }
+        assert!(Scan::new("<r a = '1'\tb=\"2\"c='3'/>").is_ok(), "quick-xml's grammar, not stricter");
+    }
+
+    #[test]
+    fn references_are_checked_without_being_built() {
+        for good in ["&lt;", "&gt;", "&amp;", "&apos;", "&quot;", "&#65;", "&#x1F600;"] {
+            assert!(Scan::new(&format!("<a>{good}</a>")).is_ok(), "{good}");
+        }
+        for (bad, says) in [("&nbsp;", "&nbsp;"), ("&#0;", "&#0;"), ("&#xD800;", "&#xD800;")] {
+            let err = Scan::new(&format!("<a>\n{bad}</a>")).unwrap_err();
+            assert!(err.message.contains(says), "{bad}: {err}");
+            assert_eq!(err.line, 2);
+        }
+    }
+
+    #[test]
+    fn check_text_borrows_and_checks_like_decode() {
+        assert_eq!(check_text(b"<a/>").unwrap(), "<a/>");
+        let err = check_text(b"<a>\n  \0</a>").unwrap_err();
+        assert_eq!((err.line, err.column, err.message.contains("NUL")), (2, 3, true));
+        assert_eq!(check_text(b"<a>\xc3</a>").unwrap_err(), decode(b"<a>\xc3</a>".to_vec()).unwrap_err());
     }
 }
