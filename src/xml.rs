@@ -103,14 +103,21 @@ impl<'a> Checked<'a> {
     }
 
     /// Reads the whole document, checking it as it goes, and hands each
-    /// event to `visit` in document order.
-    // Events are looked at where quick-xml wrote them, never moved out of its
-    // `Result`: that move stalled the CPU on store forwarding (perf showed it
-    // as a quarter of the scan). Inlined, so `visit` is too.
-    #[inline(always)]
+    /// event no deeper than `max_depth` to `visit`, in document order.
+    //
+    // Shaped for speed, as profiling showed:
+    // - events are looked at where quick-xml wrote them, never moved out of
+    //   its `Result` (that move stalled on store forwarding: a quarter of the
+    //   scan);
+    // - one non-generic loop holds the only call to `read_event`, so the
+    //   compiler inlines quick-xml's reader into it as into a bare read loop;
+    // - `visit` is called through `dyn` only for the events it asked for: the
+    //   scan wants the root's children, not the thousands of elements inside.
+    #[inline(never)]
     pub fn for_each(
         mut self,
-        mut visit: impl FnMut(Item<'_, 'a>) -> Result<(), XmlError>,
+        max_depth: usize,
+        visit: &mut dyn FnMut(Item<'_, 'a>) -> Result<(), XmlError>,
     ) -> Result<(), XmlError> {
         loop {
             let start = self.reader.buffer_position() as usize;
@@ -124,7 +131,8 @@ impl<'a> Checked<'a> {
             };
             let span = start..self.reader.buffer_position() as usize;
             match self.check(event, start)? {
-                Some(depth) => visit(Item { event, span, depth })?,
+                Some(depth) if depth <= max_depth => visit(Item { event, span, depth })?,
+                Some(_) => {}
                 None => return Ok(()),
             }
         }
@@ -361,13 +369,9 @@ impl Scan {
         // Start of the run of blank text that ends where the next item starts.
         let mut blank_from: Option<usize> = None;
         let mut open_section: Option<Section> = None;
-        Checked::new(text).for_each(|item| {
-            // Most events are inside sections, where there is nothing to note:
-            // one predictable test, before any dispatch on the event's kind.
-            if item.depth > 1 {
-                blank_from = None;
-                return Ok(());
-            }
+        // Only the root and its children (depth 0 and 1) matter here: the
+        // blank text before a child is always the event just before it.
+        Checked::new(text).for_each(1, &mut |item| {
             let lead = blank_from.take().unwrap_or(item.span.start);
             match (item.event, item.depth) {
                 (Event::Start(e) | Event::Empty(e), 0) => {
@@ -414,7 +418,7 @@ impl Scan {
 /// resolved: the text of an `<error>` answer, whatever markup it holds.
 pub fn root_text(text: &str) -> Result<String, XmlError> {
     let mut out = String::new();
-    Checked::new(text).for_each(|item| {
+    Checked::new(text).for_each(usize::MAX, &mut |item| {
         let at = |m: String| XmlError::at(text.as_bytes(), item.span.start, m);
         match item.event {
             Event::Text(t) => out.push_str(&t.xml10_content().map_err(|e| at(e.to_string()))?),
@@ -443,7 +447,7 @@ impl Element {
     pub fn parse(text: &str) -> Result<Element, XmlError> {
         let mut stack: Vec<Element> = Vec::new();
         let mut root = None;
-        Checked::new(text).for_each(|item| {
+        Checked::new(text).for_each(usize::MAX, &mut |item| {
             let bad_text = |e| XmlError::at(text.as_bytes(), item.span.start, format!("{e}"));
             match item.event {
                 Event::Start(e) | Event::Empty(e) => {
