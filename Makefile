@@ -17,7 +17,7 @@ CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo clean
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo bench clean
 
 all: lib
 
@@ -26,6 +26,7 @@ help:
 	@echo "make test    every suite: Rust, C, C++, Python, plus header and symbol checks"
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
+	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 
 lib:
 	$(CARGO) build --lib $(CARGO_PROFILE_FLAG)
@@ -77,6 +78,14 @@ test-python: lib
 
 demo: $(BUILD)/demo
 	$(PYTHON) examples/demo.py $(BUILD)/demo
+
+# Never part of `make test`: timings belong here, on the release build.
+# BENCH_ARGS=--quick for a short smoke run.
+bench:
+	PYTHON=$(PYTHON) bash bench/install-deps
+	$(CARGO) build --release --lib
+	cd bench && $(CARGO) run --release -- \
+	  --lib $(abspath target/release/libprovision.so) --python $(PYTHON) --out $(abspath BENCHMARKS.md) $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
