@@ -40,7 +40,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         out: manifest.join("../BENCHMARKS.md"),
         python: "python3".into(),
         sizes: vec![10, 1_000, 10_000, 100_000],
-        rounds: 11,
+        rounds: 15,
         e2e_rounds: 31,
     };
     let mut it = args.iter();
