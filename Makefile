@@ -10,16 +10,23 @@ CXX     ?= c++
 PROFILE ?= debug
 
 CARGO_PROFILE_FLAG = $(if $(filter release,$(PROFILE)),--release,)
-LIBDIR  = target/$(PROFILE)
+LIBDIR  = $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 LIB     = $(LIBDIR)/libprovision.so
 BUILD   = build/$(PROFILE)
 CFLAGS_STRICT   = -Wall -Wextra -Werror -std=c11 -Iinclude
 CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
+# Memcheck for the lifecycle's C test: any error or leak fails it.
+VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+            --errors-for-leak-kinds=definite,possible --suppressions=tests/c/valgrind.supp
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-cpp test-python demo bench clean
+.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python demo bench clean
 
 all: lib
+
+# Install, ABI check, Debian packages, the Python package (mk/package.mk);
+# the C++ wrapper's test and the C++ example (mk/cpp.mk).
+include mk/package.mk mk/cpp.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -28,8 +35,11 @@ help:
 	@echo "make header  regenerate include/provision.h"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 
+# Programs linked here record the SONAME, libprovision.so.MAJOR: the link
+# beside the build output lets them run from the tree.
 lib:
 	$(CARGO) build --lib $(CARGO_PROFILE_FLAG)
+	ln -sf libprovision.so $(LIBDIR)/$(SONAME)
 
 # build.rs rewrites include/provision.h whenever the Rust side changes.
 header: lib
@@ -50,7 +60,8 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps check-header check-symbols test-rust test-c test-cpp test-python
+test: deps check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+      test-example test-python check-install check-python-package
 
 test-rust:
 	$(CARGO) test $(CARGO_PROFILE_FLAG)
@@ -58,8 +69,11 @@ test-rust:
 $(BUILD):
 	mkdir -p $@
 
-$(BUILD)/test_provision: tests/c/test_provision.c include/provision.h lib | $(BUILD)
+$(BUILD)/test_provision: tests/c/test_provision.c tests/c/check.h include/provision.h lib | $(BUILD)
 	$(CC) $(CFLAGS_STRICT) -o $@ $< $(LINK)
+
+$(BUILD)/test_refresh: tests/c/test_refresh.c tests/c/check.h include/provision.h lib | $(BUILD)
+	$(CC) $(CFLAGS_STRICT) -pthread -o $@ $< $(LINK)
 
 $(BUILD)/test_header_cpp: tests/cpp/test_header.cpp include/provision.h lib | $(BUILD)
 	$(CXX) $(CXXFLAGS_STRICT) -o $@ $< $(LINK)
@@ -69,6 +83,11 @@ $(BUILD)/demo: examples/demo.c include/provision.h lib | $(BUILD)
 
 test-c: $(BUILD)/test_provision
 	$(PYTHON) tests/c/harness.py $(BUILD)/test_provision
+
+# Threads, callbacks, and stop or free from inside them: where memory errors
+# would hide, so this one runs under valgrind.
+test-c-refresh: $(BUILD)/test_refresh
+	TEST_WRAPPER="$(VALGRIND)" $(PYTHON) tests/c/refresh_harness.py $(BUILD)/test_refresh
 
 test-cpp: $(BUILD)/test_header_cpp
 	$(PYTHON) tests/c/harness.py $(BUILD)/test_header_cpp
@@ -83,9 +102,10 @@ demo: $(BUILD)/demo
 # BENCH_ARGS=--quick for a short smoke run.
 bench:
 	PYTHON=$(PYTHON) bash bench/install-deps
-	$(CARGO) build --release --lib
+	$(MAKE) lib PROFILE=release
 	cd bench && $(CARGO) run --release -- \
-	  --lib $(abspath target/release/libprovision.so) --python $(PYTHON) --out $(abspath BENCHMARKS.md) $(BENCH_ARGS)
+	  --lib $(abspath $(or $(CARGO_TARGET_DIR),target)/release/libprovision.so) \
+	  --python $(PYTHON) --out $(abspath BENCHMARKS.md) $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

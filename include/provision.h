@@ -66,6 +66,11 @@ typedef enum {
    * A bug: a panic caught at the ABI boundary.
    */
   PROVISION_ERR_INTERNAL = 9,
+  /**
+   * Every URL failed and the config was served from the last-known-good
+   * cache: usable, but not fresh. The message says why each URL failed.
+   */
+  PROVISION_CACHED = 10,
 } provision_status;
 
 /**
@@ -75,6 +80,26 @@ typedef enum {
  * handle may come from any thread; `provision_free` must be the last.
  */
 typedef struct Provision Provision;
+
+/**
+ * Called by the refresh worker, on its own thread, after each attempt:
+ * `status` is what `provision_run` would have returned, `changed` is 1 when
+ * the merged config differs from the one before the attempt, `config` is
+ * the merged config for PROVISION_OK and PROVISION_CACHED (NULL otherwise),
+ * valid only during the call. Inside the callback `provision_last_error()`
+ * gives the attempt's message. The callback may call any function on the
+ * handle, including `provision_stop_refresh` and `provision_free`.
+ */
+typedef void (*provision_refresh_cb)(void *userdata, int status, int changed, const char *config);
+
+/**
+ * Receives one record per base URL a run tries; see `provision_set_logger`.
+ */
+typedef void (*provision_log_cb)(const char *url,
+                                 int status,
+                                 const char *outcome,
+                                 uint64_t elapsed_ms,
+                                 void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,6 +131,9 @@ int provision_load_xml(const char *provision_xml, Provision **out);
 
 /**
  * Releases a handle and every string it handed out. NULL is a no-op.
+ * A refresh worker is stopped first, as by `provision_stop_refresh`. It may
+ * be called from inside the refresh callback (then the worker ends when the
+ * callback returns); the handle must not be used after it.
  *
  * # Safety
  * `p` is NULL or a handle from `provision_load*` not freed before.
@@ -139,6 +167,18 @@ int provision_set_credentials(Provision *p, const char *user, const char *passwo
  * failed otherwise (the last error lists each URL and why). A failed run
  * leaves the previous outcome in place.
  *
+ * While a call is active (`provision_set_call_active`) it returns
+ * PROVISION_ERR_DEFERRED at once and makes no request. When every URL
+ * fails and a cache is set (`provision_set_cache`) and holds sections, they
+ * are merged instead and it returns PROVISION_CACHED: the config is usable,
+ * `provision_source_url` is NULL and the last error still says why each URL
+ * failed. A later run asks the URL that served the last answer with
+ * `If-None-Match`/`If-Modified-Since` from its `ETag`/`Last-Modified`;
+ * `304 Not Modified` is success with that answer merged again. When
+ * `provision` is significant, a valid `<provision>` section in the answer
+ * replaces the handle's settings (base URLs, options, significant
+ * sections) from the next run on.
+ *
  * # Safety
  * `p` is NULL or a live handle; `local_config_path` is NULL or a
  * NUL-terminated string.
@@ -156,7 +196,8 @@ const char *provision_config(const Provision *p);
 
 /**
  * The base URL, as written in the provision file, that served the last
- * successful run; NULL before one. Owned by the handle.
+ * successful run; NULL before one, and when the last-known-good cache
+ * served it (PROVISION_CACHED). Owned by the handle.
  *
  * # Safety
  * `p` is NULL or a live handle.
@@ -201,6 +242,130 @@ const char *provision_last_error(void);
  * The library's version, e.g. "0.1.0". Static.
  */
 const char *provision_version(void);
+
+/**
+ * Tells the library whether any call is up (`active` non-zero) or none is
+ * (0). While a call is up, `provision_run` returns PROVISION_ERR_DEFERRED
+ * and the refresh worker makes no request; a refresh that fell due during
+ * the call runs once right after `provision_set_call_active(p, 0)`.
+ * A request already under way when the call starts is finished.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+int provision_set_call_active(Provision *p, int active);
+
+/**
+ * Starts the handle's refresh worker: a background thread that runs
+ * provisioning (as `provision_run(p, local_config_path)`) every
+ * `refresh_rate` seconds after the last success, whoever ran it, and calls
+ * `cb(userdata, ...)` after each attempt (`cb` may be NULL). Without any
+ * run yet the first attempt is at once; after a failed one, after a
+ * back-off. After a failure it retries sooner than the period: 1 s, then
+ * doubling, capped at `refresh_rate`, each less up to 25% at random. No
+ * request is made while a call is active. A server that sets
+ * `refresh_rate` to 0 through a `<provision>` section ends the worker.
+ * The worker never writes the local config (it does write the cache, if
+ * one is set).
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
+ * a worker already runs, or for NULL/non-UTF-8 arguments.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `local_config_path` is NULL or a
+ * NUL-terminated string; `cb` and `userdata` stay usable from another
+ * thread until `provision_stop_refresh` or `provision_free` returns.
+ */
+int provision_start_refresh(Provision *p,
+                            const char *local_config_path,
+                            provision_refresh_cb cb,
+                            void *userdata);
+
+/**
+ * Sets the function that hears about each base URL a run tries, so that
+ * attempts reach the host's own log; NULL `cb` removes it.
+ *
+ * `cb(url, status, outcome, elapsed_ms, userdata)` is called once per URL
+ * tried, in order, with:
+ * - `url`: BASE + "configuration" without credentials (no password in the
+ *   userinfo, no `url`-type credentials in the query);
+ * - `status`: PROVISION_OK for the URL that served, PROVISION_ERR_SERVER for
+ *   an `<error>` answer, PROVISION_ERR_FETCH for any other failure;
+ * - `outcome`: what happened, as a sentence ("ok, 1234 bytes",
+ *   "server error: TEXT", "connection refused"...), scrubbed like error
+ *   messages: never a password, its MD5 or a Basic token;
+ * - `elapsed_ms`: the wall time spent on that URL, redirects included;
+ * - `userdata`: as given here, untouched.
+ *
+ * Threads: `cb` is called on the thread running `provision_run`, before
+ * that call returns; never concurrently for one handle. The strings are
+ * valid only during the call. `cb` must return normally (no longjmp, no C++
+ * exception crossing it) and must not call `provision_run` or
+ * `provision_free` on the same handle. A run already under way keeps the
+ * logger it started with; `userdata` must stay valid until the logger is
+ * replaced or removed and such a run has returned, or until
+ * `provision_free`.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `cb` is NULL or a function with this
+ * signature that may be called as described.
+ */
+int provision_set_logger(Provision *p, provision_log_cb cb, void *userdata);
+
+/**
+ * Stops the refresh worker and returns once it has stopped: promptly, not
+ * after a period or a back-off (an attempt under way is finished first;
+ * its callback is not made). No callback is made after it returns. Called
+ * from inside the callback it returns at once and the worker ends when the
+ * callback returns. PROVISION_OK also when no worker runs.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+int provision_stop_refresh(Provision *p);
+
+/**
+ * Keeps a last-known-good cache at `cache_path` (NULL: none): after each
+ * successful run the answer's provisioned sections are written there
+ * (atomically, mode 0600 for a new file), and when every URL fails they
+ * are merged instead (PROVISION_CACHED). A cache that cannot be read or is
+ * corrupt is ignored with a line on stderr, never fatal.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `cache_path` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_set_cache(Provision *p, const char *cache_path);
+
+/**
+ * Writes the handle's current settings, including what a server's
+ * `<provision>` section changed, as a provision file at `provision_path`:
+ * atomically, mode 0600 for a new file (it may hold a password). Credentials
+ * from `provision_set_credentials` are not written.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_IO when it cannot be written (the old
+ * file is kept); PROVISION_ERR_ARGUMENT for NULL arguments.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `provision_path` is NULL or a
+ * NUL-terminated string.
+ */
+int provision_save(const Provision *p, const char *provision_path);
+
+/**
+ * Sets the `User-Agent` header of the requests of later runs; NULL
+ * restores the default, "libprovision/" followed by `provision_version()`.
+ *
+ * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
+ * value that is empty or holds anything but printable ASCII.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_set_user_agent(Provision *p, const char *user_agent);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -33,6 +33,9 @@ pub enum Status {
     PROVISION_ERR_DEFERRED = 8,
     /// A bug: a panic caught at the ABI boundary.
     PROVISION_ERR_INTERNAL = 9,
+    /// Every URL failed and the config was served from the last-known-good
+    /// cache: usable, but not fresh. The message says why each URL failed.
+    PROVISION_CACHED = 10,
 }
 
 /// A status and the message a user or an admin can act on. Messages name the
@@ -73,3 +76,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// A line on standard error for what the host should know but that fails
+/// nothing (a corrupt cache ignored). Never holds a password: callers pass
+/// file names, URLs and parse errors only.
+pub(crate) fn log_line(message: &str) {
+    eprintln!("libprovision: {message}");
+}

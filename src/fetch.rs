@@ -5,12 +5,13 @@
 //! on to the next URL; the final error says what happened at each one.
 
 use crate::error::{Error, Result, Status};
+use crate::log::{Attempt, Sink};
 use crate::provision_file::{AuthType, Settings};
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::http::StatusCode;
 use url::Url;
 
@@ -21,6 +22,8 @@ pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Sent unless the host sets its own: operators can tell clients apart in their logs.
+pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VERSION"));
 
 /// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
 /// spaces, non-ASCII) is percent-encoded.
@@ -47,6 +50,37 @@ pub struct Answer {
     pub base_url: String,
     pub body: String,
     pub scan: Scan,
+    /// Its `ETag` and `Last-Modified`, for the next request's conditions.
+    pub validators: Validators,
+}
+
+/// The cache validators of an answer. Sent back (as `If-None-Match` and
+/// `If-Modified-Since`) only to the base URL that served it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// What the base URLs gave.
+#[derive(Debug)]
+pub enum Fetched {
+    Answer(Answer),
+    /// `304 Not Modified` from this base URL, in answer to its validators.
+    NotModified(String),
+}
+
+/// The validators to send to one base URL (the one that served them).
+#[derive(Debug, Clone, Copy)]
+pub struct Condition<'a> {
+    pub base_url: &'a str,
+    pub validators: &'a Validators,
 }
 
 /// How one URL failed.
@@ -158,9 +192,17 @@ fn shown(url: &Url) -> String {
     url.to_string()
 }
 
+/// `BASE + "configuration"` as it may appear in a message.
+fn shown_configuration_url(base: &str) -> String {
+    configuration_url(base).map_or_else(|_| base.to_owned(), |url| shown(&url))
+}
+
 /// The HTTP side: one agent per handle, so connections are reused across runs.
+/// A clone shares the agent (and its connection pool).
+#[derive(Clone)]
 pub struct Fetcher {
     agent: ureq::Agent,
+    user_agent: String,
 }
 
 impl Default for Fetcher {
@@ -181,32 +223,69 @@ impl Fetcher {
             .max_redirects(0)
             .timeout_connect(Some(connect))
             .timeout_global(Some(total))
-            .user_agent(concat!("libprovision/", env!("CARGO_PKG_VERSION")))
+            .user_agent(DEFAULT_USER_AGENT)
             .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
             .tls_config(tls)
             .build()
             .new_agent();
-        Fetcher { agent }
+        Fetcher {
+            agent,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
     }
 
-    /// Tries each base URL in turn; the first usable answer wins.
-    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>) -> Result<Answer> {
+    /// This fetcher, sending `user_agent` instead of the default.
+    pub fn with_user_agent(&self, user_agent: &str) -> Fetcher {
+        Fetcher {
+            user_agent: user_agent.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// Tries each base URL in turn; the first usable answer wins. Each
+    /// attempt is reported to `log`, scrubbed like the error messages.
+    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>, log: Option<&Sink>) -> Result<Answer> {
+        match self.first_fetched(settings, credentials, None, log)? {
+            Fetched::Answer(answer) => Ok(answer),
+            Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
+        }
+    }
+
+    /// As `first_answer`, sending `condition`'s validators to its base URL,
+    /// whose `304 Not Modified` then counts as its answer.
+    pub fn first_fetched(
+        &self,
+        settings: &Settings,
+        credentials: Option<&Credentials>,
+        condition: Option<Condition<'_>>,
+        log: Option<&Sink>,
+    ) -> Result<Fetched> {
         let auth = Auth::new(settings, credentials);
         let mut failures = Vec::new();
         let mut server_error = None;
         for base in &settings.base_urls {
-            match self.try_url(base, settings, &auth) {
-                Ok(answer) => return Ok(answer),
+            let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
+            let started = Instant::now();
+            match self.try_url(base, settings, &auth, validators) {
+                Ok(fetched) => {
+                    let outcome = match &fetched {
+                        Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
+                        Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
+                    };
+                    report(log, shown_configuration_url(base), Status::PROVISION_OK, outcome, started);
+                    return Ok(fetched);
+                }
                 Err((shown, failure)) => {
-                    let reason = match failure {
+                    let (status, reason) = match failure {
                         Failure::Server(text) => {
                             let text = auth.scrub(text);
                             server_error = Some(text.clone());
-                            format!("server error: {text}")
+                            (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
                         }
-                        Failure::Other(reason) => auth.scrub(reason),
+                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
                     };
                     failures.push(format!("{shown}: {reason}"));
+                    report(log, shown, status, reason, started);
                 }
             }
         }
@@ -221,7 +300,13 @@ impl Fetcher {
 
     /// One base URL. On failure, returns the URL as it may be shown (no
     /// credentials) and what went wrong.
-    fn try_url(&self, base: &str, settings: &Settings, auth: &Auth) -> std::result::Result<Answer, (String, Failure)> {
+    fn try_url(
+        &self,
+        base: &str,
+        settings: &Settings,
+        auth: &Auth,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<Fetched, (String, Failure)> {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
         let shown = shown(&url);
         let fail = |f: Failure| (shown.clone(), f);
@@ -233,7 +318,10 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes) = self.get(request_url, auth).map_err(|m| fail(Failure::Other(m)))?;
+        let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        if status == StatusCode::NOT_MODIFIED && validators.is_some() {
+            return Ok(Fetched::NotModified(base.to_owned()));
+        }
         let text = xml::decode(bytes);
         let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
         if let (Ok(text), Ok(scan)) = (&text, &scan) {
@@ -257,21 +345,36 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok(Answer {
+        Ok(Fetched::Answer(Answer {
             base_url: base.to_owned(),
             body,
             scan,
-        })
+            validators: got,
+        }))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
-    /// http, and credentials only to the origin they were meant for.
-    fn get(&self, mut url: Url, auth: &Auth) -> std::result::Result<(StatusCode, Vec<u8>), String> {
+    /// http, and credentials only to the origin they were meant for. Also
+    /// returns the answer's validators.
+    fn get(
+        &self,
+        mut url: Url,
+        auth: &Auth,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self.agent.get(url.as_str());
+            let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
             if let Some(header) = auth.header.as_ref().filter(|_| url.origin() == origin) {
                 request = request.header("Authorization", header);
+            }
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    request = request.header("If-None-Match", etag);
+                }
+                if let Some(date) = &v.last_modified {
+                    request = request.header("If-Modified-Since", date);
+                }
             }
             let mut response = request.call().map_err(describe)?;
             let status = response.status();
@@ -284,15 +387,28 @@ impl Fetcher {
                 url = next;
                 continue;
             }
+            let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let got = Validators {
+                etag: header("etag"),
+                last_modified: header("last-modified"),
+            };
             let body = response
                 .body_mut()
                 .with_config()
                 .limit(MAX_ANSWER_BYTES)
                 .read_to_vec()
                 .map_err(describe)?;
-            return Ok((status, body));
+            return Ok((status, body, got));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+}
+
+/// Hands one attempt to the host's log, if it has one.
+fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
+    if let Some(log) = log {
+        let elapsed = started.elapsed();
+        log(&Attempt { url, status, outcome, elapsed });
     }
 }
 

@@ -6,8 +6,10 @@
 //! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
+use crate::log::Attempt;
+use crate::refresh::Refresher;
 use crate::{Error, Outcome, Provisioner, Result, Status};
-use libc::{c_char, c_int};
+use libc::{c_char, c_int, c_void};
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString};
@@ -21,8 +23,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// or `provision_load_xml`, release it with `provision_free`. Calls on one
 /// handle may come from any thread; `provision_free` must be the last.
 pub struct Provision {
-    core: Provisioner,
+    core: Arc<Provisioner>,
     handed: Mutex<Handed>,
+    refresh: Mutex<Option<Refresher>>,
 }
 
 /// C copies of the outcome last handed out. They change only when an
@@ -38,15 +41,16 @@ struct Handed {
 impl Provision {
     fn new(core: Provisioner) -> Provision {
         Provision {
-            core,
+            core: Arc::new(core),
             handed: Mutex::new(Handed::default()),
+            refresh: Mutex::new(None),
         }
     }
 
     /// The handed-out copies, brought up to date with the last outcome.
     fn handed(&self) -> MutexGuard<'_, Handed> {
         let last = self.core.last();
-        let mut handed = self.handed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut handed = lock(&self.handed);
         let same = match (&handed.outcome, &last) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
@@ -55,20 +59,31 @@ impl Provision {
         if !same {
             // Checked documents hold no NUL, so these conversions succeed.
             handed.config = last.as_ref().and_then(|o| CString::new(o.config.as_str()).ok());
-            handed.source_url = last.as_ref().and_then(|o| CString::new(o.source_url.as_str()).ok());
+            let served = last.as_ref().filter(|o| !o.from_cache);
+            handed.source_url = served.and_then(|o| CString::new(o.source_url.as_str()).ok());
             handed.outcome = last;
         }
         handed
     }
 }
 
+/// A poisoned lock only means a panic elsewhere; what it guards is replaced
+/// whole, so it is still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
+/// Text for C. It never holds NUL, but a C string must not be cut short if it did.
+fn c_text(text: &str) -> CString {
+    CString::new(text.replace('\0', "\\0")).unwrap_or_default()
+}
+
 fn set_last_error(message: &str) {
-    // A message never holds NUL, but a C string must not be cut short if one did.
-    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    let message = c_text(message);
     LAST_ERROR.with(|e| *e.borrow_mut() = message);
 }
 
@@ -172,6 +187,9 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 }
 
 /// Releases a handle and every string it handed out. NULL is a no-op.
+/// A refresh worker is stopped first, as by `provision_stop_refresh`. It may
+/// be called from inside the refresh callback (then the worker ends when the
+/// callback returns); the handle must not be used after it.
 ///
 /// # Safety
 /// `p` is NULL or a handle from `provision_load*` not freed before.
@@ -216,6 +234,18 @@ pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *con
 /// failed otherwise (the last error lists each URL and why). A failed run
 /// leaves the previous outcome in place.
 ///
+/// While a call is active (`provision_set_call_active`) it returns
+/// PROVISION_ERR_DEFERRED at once and makes no request. When every URL
+/// fails and a cache is set (`provision_set_cache`) and holds sections, they
+/// are merged instead and it returns PROVISION_CACHED: the config is usable,
+/// `provision_source_url` is NULL and the last error still says why each URL
+/// failed. A later run asks the URL that served the last answer with
+/// `If-None-Match`/`If-Modified-Since` from its `ETag`/`Last-Modified`;
+/// `304 Not Modified` is success with that answer merged again. When
+/// `provision` is significant, a valid `<provision>` section in the answer
+/// replaces the handle's settings (base URLs, options, significant
+/// sections) from the next run on.
+///
 /// # Safety
 /// `p` is NULL or a live handle; `local_config_path` is NULL or a
 /// NUL-terminated string.
@@ -242,7 +272,8 @@ pub unsafe extern "C" fn provision_config(p: *const Provision) -> *const c_char 
 }
 
 /// The base URL, as written in the provision file, that served the last
-/// successful run; NULL before one. Owned by the handle.
+/// successful run; NULL before one, and when the last-known-good cache
+/// served it (PROVISION_CACHED). Owned by the handle.
 ///
 /// # Safety
 /// `p` is NULL or a live handle.
@@ -310,3 +341,260 @@ pub extern "C" fn provision_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+
+/// Tells the library whether any call is up (`active` non-zero) or none is
+/// (0). While a call is up, `provision_run` returns PROVISION_ERR_DEFERRED
+/// and the refresh worker makes no request; a refresh that fell due during
+/// the call runs once right after `provision_set_call_active(p, 0)`.
+/// A request already under way when the call starts is finished.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_call_active(p: *mut Provision, active: c_int) -> c_int {
+    call(|| {
+        handle(p)?.core.set_call_active(active != 0);
+        Ok(())
+    })
+}
+
+/// Called by the refresh worker, on its own thread, after each attempt:
+/// `status` is what `provision_run` would have returned, `changed` is 1 when
+/// the merged config differs from the one before the attempt, `config` is
+/// the merged config for PROVISION_OK and PROVISION_CACHED (NULL otherwise),
+/// valid only during the call. Inside the callback `provision_last_error()`
+/// gives the attempt's message. The callback may call any function on the
+/// handle, including `provision_stop_refresh` and `provision_free`.
+#[allow(non_camel_case_types)]
+pub type provision_refresh_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, status: c_int, changed: c_int, config: *const c_char)>;
+
+/// The host's callback and its pointer, moved to the worker thread.
+struct HostCallback {
+    cb: provision_refresh_cb,
+    userdata: *mut c_void,
+}
+
+// SAFETY: the host gave the pointer to be used from the worker thread, which
+// is what `provision_start_refresh` documents; the library never reads it.
+unsafe impl Send for HostCallback {}
+
+impl HostCallback {
+    fn report(&self, result: &Result<crate::provisioner::Report>) {
+        let Some(cb) = self.cb else { return };
+        let (status, changed, config) = match result {
+            Ok(report) => {
+                let status = report.cached.as_ref().map_or(Status::PROVISION_OK, |e| e.status);
+                set_last_error(report.cached.as_ref().map_or("", |e| e.message.as_str()));
+                (status, report.changed, CString::new(report.outcome.config.as_str()).ok())
+            }
+            Err(e) => {
+                set_last_error(&e.message);
+                (e.status, false, None)
+            }
+        };
+        let config_ptr = config.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        // SAFETY: the host's function, called as its type says; `config`
+        // outlives the call.
+        unsafe { cb(self.userdata, status as c_int, c_int::from(changed), config_ptr) };
+    }
+}
+
+/// Starts the handle's refresh worker: a background thread that runs
+/// provisioning (as `provision_run(p, local_config_path)`) every
+/// `refresh_rate` seconds after the last success, whoever ran it, and calls
+/// `cb(userdata, ...)` after each attempt (`cb` may be NULL). Without any
+/// run yet the first attempt is at once; after a failed one, after a
+/// back-off. After a failure it retries sooner than the period: 1 s, then
+/// doubling, capped at `refresh_rate`, each less up to 25% at random. No
+/// request is made while a call is active. A server that sets
+/// `refresh_rate` to 0 through a `<provision>` section ends the worker.
+/// The worker never writes the local config (it does write the cache, if
+/// one is set).
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
+/// a worker already runs, or for NULL/non-UTF-8 arguments.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `local_config_path` is NULL or a
+/// NUL-terminated string; `cb` and `userdata` stay usable from another
+/// thread until `provision_stop_refresh` or `provision_free` returns.
+#[no_mangle]
+pub unsafe extern "C" fn provision_start_refresh(
+    p: *mut Provision,
+    local_config_path: *const c_char,
+    cb: provision_refresh_cb,
+    userdata: *mut c_void,
+) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let local = arg_opt_str(local_config_path, "local_config_path")?.map(std::path::PathBuf::from);
+        let host = HostCallback { cb, userdata };
+        let replaced = {
+            let mut slot = lock(&h.refresh);
+            if slot.as_ref().is_some_and(Refresher::is_running) {
+                return Err(Error::argument("a refresh worker already runs on this handle"));
+            }
+            let worker = Refresher::start(h.core.clone(), local, Box::new(move |result| host.report(result)))?;
+            slot.replace(worker)
+        };
+        // A worker that ended or was stopped from its callback: joined here,
+        // outside the lock.
+        drop(replaced);
+        Ok(())
+    })
+}
+
+/// Receives one record per base URL a run tries; see `provision_set_logger`.
+#[allow(non_camel_case_types)]
+pub type provision_log_cb = Option<
+    unsafe extern "C" fn(url: *const c_char, status: c_int, outcome: *const c_char, elapsed_ms: u64, userdata: *mut c_void),
+>;
+
+/// A host's log callback and its pointer.
+struct CLogger {
+    cb: unsafe extern "C" fn(*const c_char, c_int, *const c_char, u64, *mut c_void),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the contract of provision_set_logger makes the host answerable for
+// `userdata` being usable from the thread that runs provision_run.
+unsafe impl Send for CLogger {}
+unsafe impl Sync for CLogger {}
+
+impl CLogger {
+    fn hear(&self, attempt: &Attempt) {
+        let (url, outcome) = (c_text(&attempt.url), c_text(&attempt.outcome));
+        let status = attempt.status as c_int;
+        // SAFETY: `cb` is the host's function, called as its contract says.
+        unsafe { (self.cb)(url.as_ptr(), status, outcome.as_ptr(), attempt.elapsed_ms(), self.userdata) }
+    }
+}
+
+/// Sets the function that hears about each base URL a run tries, so that
+/// attempts reach the host's own log; NULL `cb` removes it.
+///
+/// `cb(url, status, outcome, elapsed_ms, userdata)` is called once per URL
+/// tried, in order, with:
+/// - `url`: BASE + "configuration" without credentials (no password in the
+///   userinfo, no `url`-type credentials in the query);
+/// - `status`: PROVISION_OK for the URL that served, PROVISION_ERR_SERVER for
+///   an `<error>` answer, PROVISION_ERR_FETCH for any other failure;
+/// - `outcome`: what happened, as a sentence ("ok, 1234 bytes",
+///   "server error: TEXT", "connection refused"...), scrubbed like error
+///   messages: never a password, its MD5 or a Basic token;
+/// - `elapsed_ms`: the wall time spent on that URL, redirects included;
+/// - `userdata`: as given here, untouched.
+///
+/// Threads: `cb` is called on the thread running `provision_run`, before
+/// that call returns; never concurrently for one handle. The strings are
+/// valid only during the call. `cb` must return normally (no longjmp, no C++
+/// exception crossing it) and must not call `provision_run` or
+/// `provision_free` on the same handle. A run already under way keeps the
+/// logger it started with; `userdata` must stay valid until the logger is
+/// replaced or removed and such a run has returned, or until
+/// `provision_free`.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `cb` is NULL or a function with this
+/// signature that may be called as described.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_logger(p: *mut Provision, cb: provision_log_cb, userdata: *mut c_void) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let sink = cb.map(|cb| {
+            let logger = CLogger { cb, userdata };
+            Arc::new(move |attempt: &Attempt| logger.hear(attempt)) as crate::log::Sink
+        });
+        h.core.set_logger(sink);
+        Ok(())
+    })
+}
+
+/// Stops the refresh worker and returns once it has stopped: promptly, not
+/// after a period or a back-off (an attempt under way is finished first;
+/// its callback is not made). No callback is made after it returns. Called
+/// from inside the callback it returns at once and the worker ends when the
+/// callback returns. PROVISION_OK also when no worker runs.
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn provision_stop_refresh(p: *mut Provision) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let stopped = {
+            let mut slot = lock(&h.refresh);
+            match slot.as_ref() {
+                // Kept, so that a later stop or free from another thread joins it.
+                Some(worker) if worker.is_worker_thread() => {
+                    worker.signal_stop();
+                    None
+                }
+                _ => slot.take(),
+            }
+        };
+        drop(stopped); // joins, outside the lock: the callback may use the handle
+        Ok(())
+    })
+}
+
+/// Keeps a last-known-good cache at `cache_path` (NULL: none): after each
+/// successful run the answer's provisioned sections are written there
+/// (atomically, mode 0600 for a new file), and when every URL fails they
+/// are merged instead (PROVISION_CACHED). A cache that cannot be read or is
+/// corrupt is ignored with a line on stderr, never fatal.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `cache_path` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_cache(p: *mut Provision, cache_path: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        let path = arg_opt_str(cache_path, "cache_path")?;
+        if path == Some("") {
+            return Err(Error::argument("cache_path is empty"));
+        }
+        h.core.set_cache(path.map(Path::new));
+        Ok(())
+    })
+}
+
+/// Writes the handle's current settings, including what a server's
+/// `<provision>` section changed, as a provision file at `provision_path`:
+/// atomically, mode 0600 for a new file (it may hold a password). Credentials
+/// from `provision_set_credentials` are not written.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_IO when it cannot be written (the old
+/// file is kept); PROVISION_ERR_ARGUMENT for NULL arguments.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `provision_path` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_save(p: *const Provision, provision_path: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        h.core.save(Path::new(arg_str(provision_path, "provision_path")?))
+    })
+}
+
+/// Sets the `User-Agent` header of the requests of later runs; NULL
+/// restores the default, "libprovision/" followed by `provision_version()`.
+///
+/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
+/// value that is empty or holds anything but printable ASCII.
+///
+/// # Safety
+/// `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn provision_set_user_agent(p: *mut Provision, user_agent: *const c_char) -> c_int {
+    call(|| {
+        let h = handle(p)?;
+        h.core.set_user_agent(arg_opt_str(user_agent, "user_agent")?)
+    })
+}

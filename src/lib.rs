@@ -4,15 +4,20 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
+pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub mod log;
 pub mod merge;
 pub mod provision_file;
+pub mod provision_section;
 pub mod provisioner;
+pub mod refresh;
 pub mod store;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
+pub use log::Attempt;
 pub use provision_file::{AuthType, Settings};
 pub use provisioner::{Outcome, Provisioner};

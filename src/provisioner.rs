@@ -6,15 +6,24 @@
 //! `run_lock`; the state lock is held only to copy inputs out and to publish
 //! an outcome, never across a network request, so accessors stay instant
 //! while a slow server is being asked.
+//!
+//! The lifecycle (issue "Lifecycle") adds: a call-active gate that defers
+//! runs and that a refresh worker (`refresh`) waits on; conditional requests
+//! from the last answer's validators; a last-known-good cache; and the
+//! adoption of a server's `<provision>` section.
 
-use crate::error::{Error, Result, Status};
-use crate::fetch::{Credentials, Fetcher};
+use crate::cache;
+use crate::error::{log_line, Error, Result, Status};
+use crate::fetch::{Condition, Credentials, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
+use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
+use crate::provision_section;
 use crate::store;
 use crate::xml::{self, Scan};
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// What a successful run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +34,36 @@ pub struct Outcome {
     pub source_url: String,
     /// Significant sections that the answer contained, in the provision file's order.
     pub provisioned: Vec<String>,
+    /// Served from the last-known-good cache (then `source_url` is empty).
+    pub from_cache: bool,
+}
+
+/// What one attempt gave: the outcome now in place, whether its config
+/// differs from the one before, and, when every URL failed and the cache
+/// served, why the URLs failed (status PROVISION_CACHED).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub outcome: Arc<Outcome>,
+    pub changed: bool,
+    pub cached: Option<Error>,
+}
+
+/// The last answer a server gave, kept for conditional requests: a `304`
+/// means "merge this again".
+struct Kept {
+    base_url: String,
+    body: String,
+    scan: Scan,
+    validators: Validators,
+    /// The credentials it was asked with: another user's 304 must not reuse it.
+    asked_as: Option<Credentials>,
+}
+
+/// When runs last succeeded and failed, for the refresh schedule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    pub last_success: Option<Instant>,
+    pub last_failure: Option<Instant>,
 }
 
 impl Outcome {
@@ -39,11 +78,21 @@ struct State {
     credentials: Option<Credentials>,
     fetcher: Arc<Fetcher>,
     last: Option<Arc<Outcome>>,
+    kept: Option<Arc<Kept>>,
+    cache_path: Option<PathBuf>,
+    /// The answer the cache file at `cache_path` holds, if written by us.
+    cache_holds: Option<Arc<Kept>>,
+    history: History,
+    log: Option<Sink>,
 }
 
 pub struct Provisioner {
     state: Mutex<State>,
     run_lock: Mutex<()>,
+    /// Whether a call is up. A lock of its own, with a condvar that a refresh
+    /// worker waits on, so hang-up and stop wake it at once.
+    call_active: Mutex<bool>,
+    gate_changed: Condvar,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the
@@ -60,8 +109,15 @@ impl Provisioner {
                 credentials: None,
                 fetcher: Arc::new(Fetcher::default()),
                 last: None,
+                kept: None,
+                cache_path: None,
+                cache_holds: None,
+                history: History::default(),
+                log: None,
             }),
             run_lock: Mutex::new(()),
+            call_active: Mutex::new(false),
+            gate_changed: Condvar::new(),
         }
     }
 
@@ -87,10 +143,31 @@ impl Provisioner {
                 "the user name contains ':', which Basic authentication (RFC 7617) cannot carry",
             ));
         }
+        // The kept answer stays: a 304 reuses it only for the credentials it was asked with.
         state.credentials = Some(Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
         });
+        Ok(())
+    }
+
+    /// Where runs report each URL they try (see [`crate::log`]); `None`
+    /// stops reporting. A run already under way keeps the sink it started with.
+    pub fn set_logger(&self, log: Option<Sink>) {
+        lock(&self.state).log = log;
+    }
+
+    /// The `User-Agent` header of later requests; `None` restores
+    /// `libprovision/VERSION`. Only printable ASCII is taken: a control
+    /// character would end the header early, and other bytes are not portable
+    /// in a header value.
+    pub fn set_user_agent(&self, user_agent: Option<&str>) -> Result<()> {
+        let user_agent = user_agent.unwrap_or(DEFAULT_USER_AGENT);
+        if user_agent.is_empty() || !user_agent.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return Err(Error::argument("the user agent must be non-empty printable ASCII"));
+        }
+        let mut state = lock(&self.state);
+        state.fetcher = Arc::new(state.fetcher.with_user_agent(user_agent));
         Ok(())
     }
 
@@ -101,35 +178,179 @@ impl Provisioner {
 
     /// Provisions: checks the local config, asks the base URLs in turn and
     /// merges the first usable answer. A failed run changes nothing.
+    ///
+    /// PROVISION_ERR_DEFERRED, without a request, while a call is active.
+    /// When every URL fails and the cache serves, the outcome is in place
+    /// (see [`last`](Self::last)) and the error has status PROVISION_CACHED.
     pub fn run(&self, local_config: Option<&Path>) -> Result<Arc<Outcome>> {
+        let report = self.attempt(local_config)?;
+        match report.cached {
+            Some(why) => Err(why),
+            None => Ok(report.outcome),
+        }
+    }
+
+    /// As [`run`](Self::run), telling whether the config changed and
+    /// whether the cache served.
+    pub fn attempt(&self, local_config: Option<&Path>) -> Result<Report> {
+        self.refuse_during_call()?;
         let _one_run_at_a_time = lock(&self.run_lock);
-        let (settings, credentials, fetcher) = {
+        // A call may have come up while another run held the lock.
+        self.refuse_during_call()?;
+        let result = self.attempt_locked(local_config);
+        let now = Some(Instant::now());
+        let mut state = lock(&self.state);
+        match &result {
+            Ok(report) if report.cached.is_none() => state.history.last_success = now,
+            _ => state.history.last_failure = now,
+        }
+        result
+    }
+
+    fn refuse_during_call(&self) -> Result<()> {
+        if self.call_active() {
+            return Err(Error::new(
+                Status::PROVISION_ERR_DEFERRED,
+                "a call is active: provisioning waits until it is hung up",
+            ));
+        }
+        Ok(())
+    }
+
+    fn attempt_locked(&self, local_config: Option<&Path>) -> Result<Report> {
+        let (settings, credentials, fetcher, kept, cache_path, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
-            (state.settings.clone(), credentials, state.fetcher.clone())
+            let kept = state.kept.clone().filter(|k| k.asked_as == credentials);
+            let cache_path = state.cache_path.clone();
+            (state.settings.clone(), credentials, state.fetcher.clone(), kept, cache_path, state.log.clone())
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
-        let answer = fetcher.first_answer(&settings, credentials.as_ref())?;
+        let condition = kept.as_deref().map(|k| Condition {
+            base_url: &k.base_url,
+            validators: &k.validators,
+        });
+        let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition, log.as_ref());
+        let (source, cached) = match fetched {
+            Ok(Fetched::Answer(answer)) => (
+                Source::Server(Arc::new(Kept {
+                    base_url: answer.base_url,
+                    body: answer.body,
+                    scan: answer.scan,
+                    validators: answer.validators,
+                    asked_as: credentials,
+                })),
+                None,
+            ),
+            Ok(Fetched::NotModified(_)) => (Source::Server(kept.expect("a 304 answers our validators")), None),
+            Err(e) if matches!(e.status, Status::PROVISION_ERR_SERVER | Status::PROVISION_ERR_FETCH) => {
+                match cache_path.as_deref().and_then(|path| cache::load_usable(path, |s| settings.is_significant(s))) {
+                    Some(doc) => (Source::Cache(doc), Some(cache::served_from(e))),
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
 
+        let answer = source.doc();
         let provisioned: Vec<String> = settings
             .significant_sections
             .iter()
             .filter(|s| answer.scan.has_section(s))
             .cloned()
             .collect();
-        let answer_doc = Doc {
-            text: &answer.body,
-            scan: &answer.scan,
-        };
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
-        let outcome = Arc::new(Outcome {
-            config: merge::merge(local_doc, answer_doc, &provisioned),
-            source_url: answer.base_url,
+        let outcome = Outcome {
+            config: merge::merge(local_doc, answer, &provisioned),
+            source_url: source.base_url().to_owned(),
             provisioned,
-        });
-        lock(&self.state).last = Some(outcome.clone());
-        Ok(outcome)
+            from_cache: cached.is_some(),
+        };
+        let adopted = provision_section::adoptable(&settings, answer, source.base_url());
+        if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
+            self.refresh_cache(kept, path, &outcome.provisioned);
+        }
+
+        let mut state = lock(&self.state);
+        let changed = state.last.as_ref().is_none_or(|last| last.config != outcome.config);
+        let outcome = match &state.last {
+            // The same outcome keeps its Arc, so handed-out copies stay put.
+            Some(last) if **last == outcome => last.clone(),
+            _ => Arc::new(outcome),
+        };
+        state.last = Some(outcome.clone());
+        if let Source::Server(kept) = source {
+            state.kept = Some(kept);
+        }
+        if let Some(new) = adopted.filter(|new| *new != *state.settings) {
+            state.settings = Arc::new(new);
+        }
+        Ok(Report {
+            outcome,
+            changed,
+            cached,
+        })
+    }
+
+    /// Writes the cache unless it already holds this answer.
+    fn refresh_cache(&self, kept: &Arc<Kept>, path: &Path, provisioned: &[String]) {
+        if lock(&self.state).cache_holds.as_ref().is_some_and(|k| Arc::ptr_eq(k, kept)) {
+            return;
+        }
+        let doc = Doc {
+            text: &kept.body,
+            scan: &kept.scan,
+        };
+        match cache::store(path, doc, provisioned) {
+            Ok(()) => {
+                let mut state = lock(&self.state);
+                if state.cache_path.as_deref() == Some(path) {
+                    state.cache_holds = Some(kept.clone());
+                }
+            }
+            Err(e) => log_line(&format!("the last-known-good cache was not updated: {e}")),
+        }
+    }
+
+    /// Keeps the provisioned sections of each successful answer at `path`
+    /// (None: no cache), and serves them when every URL fails.
+    pub fn set_cache(&self, path: Option<&Path>) {
+        let mut state = lock(&self.state);
+        state.cache_path = path.map(Path::to_path_buf);
+        state.cache_holds = None;
+    }
+
+    /// Writes the current settings (including what a `<provision>` section
+    /// taught) as a provision file, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        store::write_atomically(path, &provision_section::to_xml(&self.settings()))
+    }
+
+    /// Says whether a call is up. While one is, runs are DEFERRED.
+    pub fn set_call_active(&self, active: bool) {
+        *lock(&self.call_active) = active;
+        self.gate_changed.notify_all();
+    }
+
+    pub fn call_active(&self) -> bool {
+        *lock(&self.call_active)
+    }
+
+    /// The call-active flag and the condvar notified when it changes or
+    /// [`wake`](Self::wake) is called: what a refresh worker waits on.
+    pub(crate) fn gate(&self) -> (&Mutex<bool>, &Condvar) {
+        (&self.call_active, &self.gate_changed)
+    }
+
+    /// Wakes whoever waits on the gate (a refresh worker being stopped).
+    pub(crate) fn wake(&self) {
+        let _held = lock(&self.call_active);
+        self.gate_changed.notify_all();
+    }
+
+    pub fn history(&self) -> History {
+        lock(&self.state).history
     }
 
     /// Writes `config` (by default the merged config of the last run) to the
@@ -179,14 +400,45 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
 
 /// A local config as text and layout; `None` when the file does not exist.
 fn read_local(path: &Path) -> Result<Option<(String, Scan)>> {
+    read_document(path, "the local config")
+}
+
+/// A document file (`what` names it in messages) as text and layout;
+/// `None` when the file does not exist.
+pub(crate) fn read_document(path: &Path, what: &str) -> Result<Option<(String, Scan)>> {
     let shown = path.display();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("{shown}: cannot read the local config: {e}"))),
+        Err(e) => return Err(Error::io(format!("{shown}: cannot read {what}: {e}"))),
     };
     let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));
     let text = xml::decode(bytes).map_err(bad)?;
     let scan = Scan::new(&text).map_err(bad)?;
     Ok(Some((text, scan)))
+}
+
+/// Where the merged sections came from.
+enum Source {
+    Server(Arc<Kept>),
+    Cache((String, Scan)),
+}
+
+impl Source {
+    fn doc(&self) -> Doc<'_> {
+        match self {
+            Source::Server(k) => Doc {
+                text: &k.body,
+                scan: &k.scan,
+            },
+            Source::Cache((text, scan)) => Doc { text, scan },
+        }
+    }
+
+    fn base_url(&self) -> &str {
+        match self {
+            Source::Server(k) => &k.base_url,
+            Source::Cache(_) => "",
+        }
+    }
 }

@@ -84,15 +84,21 @@ pub struct Item<'e, 'a> {
 pub struct Checked<'a> {
     reader: Reader<&'a [u8]>,
     bytes: &'a [u8],
+    /// Bytes before what the reader sees (a UTF-8 byte order mark), added
+    /// back to every position so spans index the whole text.
+    offset: usize,
     open: usize,
     root_seen: bool,
 }
 
 impl<'a> Checked<'a> {
     pub fn new(text: &'a str) -> Self {
+        // quick-xml skips a BOM without counting it in its positions.
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
         Checked {
-            reader: Reader::from_str(text),
+            reader: Reader::from_str(body),
             bytes: text.as_bytes(),
+            offset: text.len() - body.len(),
             open: 0,
             root_seen: false,
         }
@@ -120,16 +126,16 @@ impl<'a> Checked<'a> {
         visit: &mut dyn FnMut(Item<'_, 'a>) -> Result<(), XmlError>,
     ) -> Result<(), XmlError> {
         loop {
-            let start = self.reader.buffer_position() as usize;
+            let start = self.offset + self.reader.buffer_position() as usize;
             let result = self.reader.read_event();
             let event = match &result {
                 Ok(event) => event,
                 Err(e) => {
-                    let pos = self.reader.error_position() as usize;
+                    let pos = self.offset + self.reader.error_position() as usize;
                     return Err(self.error(pos, e.to_string()));
                 }
             };
-            let span = start..self.reader.buffer_position() as usize;
+            let span = start..self.offset + self.reader.buffer_position() as usize;
             match self.check(event, start)? {
                 Some(depth) if depth <= max_depth => visit(Item { event, span, depth })?,
                 Some(_) => {}
@@ -516,6 +522,14 @@ mod tests {
         assert_eq!(&doc[accounts.lead..accounts.span.start], "\n  ");
         assert_eq!(&doc[scan.root_end.clone().unwrap()], "</options>");
         assert_eq!(&doc[scan.root_end_lead..scan.root_end.unwrap().start], "\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_spans() {
+        let doc = "\u{feff}<o>\n  <a>1</a>\n</o>";
+        let scan = Scan::new(doc).unwrap();
+        assert_eq!(&doc[scan.sections[0].span.clone()], "<a>1</a>");
+        assert_eq!(&doc[scan.root_end.unwrap()], "</o>");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Rust API, the provision file the C ABI runs, the bare GET.
 
 use crate::gen;
-use provision::fetch::{configuration_url, md5_hex, MAX_ANSWER_BYTES};
+use provision::fetch::{configuration_url, md5_hex, DEFAULT_USER_AGENT, MAX_ANSWER_BYTES};
 use provision::merge::{self, Doc};
 use provision::xml::Scan;
 use std::time::Duration;
@@ -69,7 +69,7 @@ pub fn agent() -> ureq::Agent {
         .max_redirects(0)
         .timeout_connect(Some(Duration::from_secs(5)))
         .timeout_global(Some(Duration::from_secs(30)))
-        .user_agent(concat!("libprovision/", env!("CARGO_PKG_VERSION")))
+        .user_agent(DEFAULT_USER_AGENT)
         .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
         .tls_config(tls)
         .build()
@@ -77,7 +77,9 @@ pub fn agent() -> ureq::Agent {
 }
 
 pub fn bare_get(agent: &ureq::Agent, url: &str) -> Result<usize, String> {
-    let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
+    // The library names itself on each request (a host may set its own name).
+    let request = agent.get(url).header("User-Agent", DEFAULT_USER_AGENT);
+    let mut response = request.call().map_err(|e| e.to_string())?;
     let body = response
         .body_mut()
         .with_config()

@@ -79,6 +79,26 @@ def run_program(binary, args, tally):
     return proc.returncode
 
 
+def run_checked(binary, args, tally):
+    """`run_program`, plus a failed case when the program's exit status says
+    something went wrong that no case reported."""
+    status = run_program(binary, args, tally)
+    if status != 0 and tally.failed == 0:
+        # A crash, or valgrind's error exit: no failed case explains it.
+        tally.report(f"{os.path.basename(binary)} exits with status 0", False, f"status {status}")
+    return status
+
+
+def finish(tally, status):
+    """Prints the closing line; the exit status for the harness."""
+    if tally.passed + tally.failed == 0:
+        tally.report("the program reported at least one case", False)
+    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
+    if status > 0:
+        return status
+    return 1 if tally.failed else 0
+
+
 def check_server(requests, tally):
     routes = sorted({r.route for r in requests})
     allowed = {LIVE_PATH + "configuration", ERROR_PATH + "configuration"}
@@ -109,17 +129,9 @@ def main(argv):
     with loopback.Server(routes) as server, loopback.DeadPort() as dead, \
             tempfile.TemporaryDirectory(prefix="provision-test-") as tmp:
         args = [dead.url, server.url(LIVE_PATH), server.url(ERROR_PATH), tmp, USER, PASSWORD]
-        status = run_program(argv[1], args, tally)
-        if status != 0 and tally.failed == 0:
-            # A crash, or valgrind's error exit: no failed case explains it.
-            tally.report(f"{os.path.basename(argv[1])} exits with status 0", False, f"status {status}")
+        status = run_checked(argv[1], args, tally)
         check_server(server.requests, tally)
-    if tally.passed + tally.failed == 0:
-        tally.report("the program reported at least one case", False)
-    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
-    if status > 0:
-        return status
-    return 1 if tally.failed else 0
+    return finish(tally, status)
 
 
 if __name__ == "__main__":

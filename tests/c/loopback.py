@@ -28,13 +28,18 @@ class Answer(NamedTuple):
     body: str
     status: int = 200
     content_type: str = "application/xml; charset=utf-8"
+    headers: tuple = ()  # extra (name, value) pairs, e.g. ETag
 
 
 class Server:
     """Serves `routes` ({path: Answer}, matched without the query; anything
-    else is a 404) from a daemon thread and records each request."""
+    else is a 404) from a daemon thread and records each request. A route
+    may also map to a function of the Request that returns an Answer, for
+    answers that change over time; `routes` may be filled in after the
+    server has started (e.g. with its own URL). `on_request`, if given, is
+    called with each Request as it is recorded."""
 
-    def __init__(self, routes):
+    def __init__(self, routes, on_request=None):
         self.requests = []
         lock = threading.Lock()
         requests = self.requests
@@ -44,11 +49,17 @@ class Server:
                 request = Request(self.command, self.path, self.headers)
                 with lock:
                     requests.append(request)
+                    if on_request is not None:
+                        on_request(request)
                 answer = routes.get(request.route) or Answer("not found\n", 404, "text/plain")
+                if callable(answer):
+                    answer = answer(request)
                 body = answer.body.encode("utf-8")
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in answer.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -9,6 +9,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "check.h"
+
 #include <provision.h>
 
 #include <stdio.h>
@@ -44,63 +46,6 @@ static const char LOCAL_ACCOUNTS[] =
 static const char LOCAL_TAIL[] = "</options>\n";
 
 enum { TEXT_MAX = 4096 };
-
-/* ---------------------------------------------------------------- report */
-
-static int case_failed;
-
-static const char *status_name(int status)
-{
-    switch (status) {
-    case PROVISION_OK: return "PROVISION_OK";
-    case PROVISION_ERR_ARGUMENT: return "PROVISION_ERR_ARGUMENT";
-    case PROVISION_ERR_NOT_FOUND: return "PROVISION_ERR_NOT_FOUND";
-    case PROVISION_ERR_IO: return "PROVISION_ERR_IO";
-    case PROVISION_ERR_FORMAT: return "PROVISION_ERR_FORMAT";
-    case PROVISION_ERR_CREDENTIALS: return "PROVISION_ERR_CREDENTIALS";
-    case PROVISION_ERR_SERVER: return "PROVISION_ERR_SERVER";
-    case PROVISION_ERR_FETCH: return "PROVISION_ERR_FETCH";
-    case PROVISION_ERR_DEFERRED: return "PROVISION_ERR_DEFERRED";
-    case PROVISION_ERR_INTERNAL: return "PROVISION_ERR_INTERNAL";
-    default: return "(unknown status)";
-    }
-}
-
-static int check(int ok, const char *what, int line)
-{
-    if (!ok) {
-        case_failed = 1;
-        printf("#   line %d: %s\n", line, what);
-    }
-    return ok;
-}
-
-#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
-
-/* `got` is evaluated before the last error is read: nothing runs between. */
-static int check_status(int got, int want, const char *call, int line)
-{
-    if (got == want)
-        return 1;
-    printf("#   line %d: %s\n#     gave %s (\"%s\"), want %s\n", line, call, status_name(got),
-           provision_last_error(), status_name(want));
-    case_failed = 1;
-    return 0;
-}
-
-#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
-
-static int check_text(const char *got, const char *want, const char *what, int line)
-{
-    if (got != NULL && strcmp(got, want) == 0)
-        return 1;
-    printf("#   line %d: %s\n#     got:  \"%s\"\n#     want: \"%s\"\n", line, what,
-           got ? got : "(NULL)", want);
-    case_failed = 1;
-    return 0;
-}
-
-#define CHECK_TEXT(got, want) check_text((got), (want), #got " == " #want, __LINE__)
 
 /* ----------------------------------------------------------------- files */
 
@@ -357,12 +302,6 @@ int main(int argc, char **argv)
         {"version", test_version},
     };
     int failed = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        case_failed = 0;
-        cases[i].run(&f);
-        printf("%s - %s\n", case_failed ? "not ok" : "ok", cases[i].name);
-        fflush(stdout);
-        failed += case_failed;
-    }
+    RUN_CASES(cases, &f, failed);
     return failed ? 1 : 0;
 }

@@ -18,6 +18,8 @@ pub struct Request {
     /// Path and query, as sent.
     pub target: String,
     pub headers: Vec<(String, String)>,
+    /// When the server had read it: gaps between requests show back-off.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -132,6 +134,7 @@ fn handle(mut stream: TcpStream, responder: &Responder, requests: &Mutex<Vec<Req
                     .iter()
                     .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
                     .collect(),
+                at: std::time::Instant::now(),
             };
         }
     };

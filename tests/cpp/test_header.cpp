@@ -6,13 +6,12 @@
 // and prints `ok - NAME` / `not ok - NAME` per case, like tests/c.
 #include <provision.h>  // first: the header must stand on its own
 
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "support.hpp"
 
 static_assert(PROVISION_OK == 0 && PROVISION_ERR_INTERNAL == 9, "status values are ABI");
 static_assert(std::is_same_v<decltype(&provision_free), void (*)(Provision*)>,
@@ -20,63 +19,19 @@ static_assert(std::is_same_v<decltype(&provision_free), void (*)(Provision*)>,
 
 namespace {
 
+using test::Case;
+using test::Fixture;
+using test::read_file;
+using test::write_file;
 using Handle = std::unique_ptr<Provision, decltype(&provision_free)>;
 
-struct Fixture {
-    std::string dead, live, error, dir, user, password;
-};
-
-// One case's verdict; `check` prints what failed as a `#` line.
-class Case {
-public:
-    explicit Case(std::string name) : name_(std::move(name)) {}
-    ~Case() { std::cout << (ok_ ? "ok" : "not ok") << " - " << name_ << std::endl; }
-    Case(const Case&) = delete;
-    Case& operator=(const Case&) = delete;
-
-    bool check(bool ok, const std::string& what) {
-        if (!ok) {
-            ok_ = false;
-            std::cout << "#   " << what << std::endl;
-        }
-        return ok;
-    }
-    bool status(int got, int want, const std::string& call) {
-        return check(got == want, call + " gave " + std::to_string(got) + " (\"" +
-                                      provision_last_error() + "\"), want " + std::to_string(want));
-    }
-    bool ok() const { return ok_; }
-
-private:
-    std::string name_;
-    bool ok_ = true;
-};
-
-bool contains(const char* text, const std::string& part) {
-    return text != nullptr && std::string(text).find(part) != std::string::npos;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read_file(const std::string& path) {
-    std::ostringstream text;
-    text << std::ifstream(path, std::ios::binary).rdbuf();
-    return text.str();
-}
+bool contains(const char* text, const std::string& part) { return text != nullptr && test::contains(text, part); }
 
 // Writes a provision file for `urls` (basic authentication, accounts and
 // codecs significant) and loads it; the handle is null after a failure.
 Handle load(Case& c, const Fixture& f, const std::string& name, const std::vector<std::string>& urls) {
-    std::string text = "<provision>\n  <base_urls>\n";
-    for (const auto& url : urls) text += "    <base_url>" + url + "</base_url>\n";
-    text += "  </base_urls>\n  <options>\n    <use_authentication>1</use_authentication>\n"
-            "    <authentication_type>basic</authentication_type>\n"
-            "    <user>" + f.user + "</user>\n    <password>" + f.password + "</password>\n"
-            "  </options>\n  <significant_sections>accounts,codecs</significant_sections>\n</provision>\n";
     const std::string path = f.dir + "/" + name;
-    write_file(path, text);
+    write_file(path, test::provision_text(f, urls));
     Provision* raw = nullptr;
     c.status(provision_load(path.c_str(), &raw), PROVISION_OK, "provision_load(" + path + ")");
     return Handle(raw, &provision_free);
@@ -114,24 +69,10 @@ void merge(Case& c, const Fixture& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 7) {
-        std::cerr << "usage: " << argv[0] << " DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD\n"
-                  << "(run it through tests/c/harness.py)\n";
-        return 2;
-    }
-    const Fixture f{argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]};
-    const struct {
-        const char* name;
-        void (*run)(Case&, const Fixture&);
-    } tests[] = {
-        {"c++: fallback from a dead URL to the live one", fallback},
-        {"c++: merge keeps the local head and audio, takes the server's accounts", merge},
-    };
-    int failed = 0;
-    for (const auto& test : tests) {
-        Case c(test.name);  // prints its line when it goes out of scope
-        test.run(c, f);
-        failed += c.ok() ? 0 : 1;
-    }
-    return failed ? 1 : 0;
+    return test::run_cases<void (*)(Case&, const Fixture&)>(
+        argc, argv,
+        {
+            {"c++: fallback from a dead URL to the live one", fallback},
+            {"c++: merge keeps the local head and audio, takes the server's accounts", merge},
+        });
 }

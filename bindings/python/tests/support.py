@@ -7,9 +7,10 @@ import base64
 import hashlib
 import http.server
 import threading
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Sequence, Type
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple, Type, Union
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -56,6 +57,8 @@ class Reply:
     body: str
     status: int = 200
     content_type: str = "application/xml; charset=utf-8"
+    headers: Tuple[Tuple[str, str], ...] = ()
+    """Extra response headers, e.g. ``(("ETag", '"v1"'),)``."""
 
 
 NOT_FOUND = Reply("no such page", 404, "text/plain")
@@ -74,20 +77,32 @@ class Request:
     """The request target: path and query, as sent."""
     headers: Dict[str, str]
     """Header names in lower case."""
+    at: float = field(default_factory=time.monotonic)
+    """When the server received it (``time.monotonic()``)."""
 
 
-def make_handler(replies: Dict[str, Reply], requests: List[Request]) -> Type[http.server.BaseHTTPRequestHandler]:
+Route = Union[Reply, Callable[[Request], Reply]]
+"""A fixed reply, or a function of the request for replies that change."""
+
+
+def make_handler(replies: Dict[str, Route], requests: List[Request]) -> Type[http.server.BaseHTTPRequestHandler]:
     """A handler class that records each request in ``requests`` and answers
-    ``replies[path]`` (query ignored), or 404."""
+    ``replies[path]`` (query ignored; a function is called with the
+    request), or 404."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            requests.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}))
+            request = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
+            requests.append(request)
             reply = replies.get(urlsplit(self.path).path, NOT_FOUND)
+            if callable(reply):
+                reply = reply(request)
             body = reply.body.encode("utf-8")
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
@@ -101,7 +116,7 @@ class Server:
     """A ThreadingHTTPServer on 127.0.0.1 with scripted replies, served from
     a daemon thread. It listens as soon as it is constructed."""
 
-    def __init__(self, replies: Dict[str, Reply]) -> None:
+    def __init__(self, replies: Dict[str, Route]) -> None:
         self.requests: List[Request] = []
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(replies, self.requests))
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
@@ -130,6 +145,7 @@ def provision_xml(
     user: str = USER,
     password: str = PASSWORD,
     sections: str = "accounts,codecs",
+    refresh_rate: int = 0,
 ) -> str:
     """The text of a provision file."""
     urls = "".join(f"<base_url>{escape(u)}</base_url>" for u in base_urls)
@@ -141,7 +157,7 @@ def provision_xml(
     <authentication_type>{escape(authentication_type)}</authentication_type>
     <user>{escape(user)}</user>
     <password>{escape(password)}</password>
-    <refresh_rate>0</refresh_rate>
+    <refresh_rate>{refresh_rate}</refresh_rate>
   </options>
   <significant_sections>{escape(sections)}</significant_sections>
 </provision>

@@ -1,0 +1,7 @@
+"""``python3 -m provision``: see :mod:`provision.cli`."""
+
+import sys
+
+from provision.cli import main
+
+sys.exit(main())

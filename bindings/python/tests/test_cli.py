@@ -1,0 +1,91 @@
+"""``python3 -m provision run`` as an operator runs it: a real process
+against loopback servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+import provision
+from support import ANSWER, OTHER_PASSWORD, PASSWORD, USER, Reply, basic_token, error_reply, provision_xml
+
+PACKAGE_DIR = str(Path(provision.__file__).resolve().parent.parent)
+
+
+def cli(*args: str, password: Optional[str] = None) -> subprocess.CompletedProcess:
+    env: Dict[str, str] = dict(os.environ, PYTHONPATH=PACKAGE_DIR, PROVISION_LIBRARY=provision.library_path)
+    env.pop("PROVISION_PASSWORD", None)
+    if password is not None:
+        env["PROVISION_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "provision", *args], env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=120,
+    )
+
+
+def test_success_prints_the_log_the_source_and_the_merged_config(serve, dead_url, provision_file, tmp_path):
+    live = serve({"/configuration": Reply(ANSWER)})
+    local = tmp_path / "Config.xml"
+    local.write_text("<options>\n  <audio><volume>3</volume></audio>\n</options>\n", encoding="utf-8")
+    before = local.read_bytes()
+    result = cli("run", str(provision_file([dead_url, live.url + "/"])), "--local", str(local))
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"failed {dead_url}configuration: ") and lines[0].endswith(" ms)")
+    assert lines[1].startswith(f"ok     {live.url}/configuration: ok, {len(ANSWER)} bytes (")
+    assert lines[2] == f"served by {live.url}/ (provisioned: accounts, codecs)"
+    assert "<volume>3</volume>" in result.stdout and "server-account" in result.stdout
+    assert local.read_bytes() == before, "nothing is written"
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "replies, status",
+    [
+        ({"/configuration": error_reply("Wrong username or password", 401)}, provision.Status.ERR_SERVER),
+        ({"/configuration": Reply("oops", 500)}, provision.Status.ERR_FETCH),
+    ],
+)
+def test_each_failure_kind_has_its_exit_status(serve, provision_file, replies, status):
+    server = serve(replies)
+    result = cli("run", str(provision_file([server.url + "/"])))
+    assert result.returncode == 10 + status
+    assert result.stdout == ""
+    if status == provision.Status.ERR_SERVER:
+        assert "error (ERR_SERVER): the server says: Wrong username or password" in result.stderr
+    else:
+        assert f"error (ERR_FETCH): no base URL succeeded: {server.url}/configuration: HTTP 500" in result.stderr
+
+
+def test_file_errors_exit_before_any_request(tmp_path):
+    assert cli("run", str(tmp_path / "absent.conf")).returncode == 12
+    bad = tmp_path / "provision.conf"
+    bad.write_text("<provision>", encoding="utf-8")
+    result = cli("run", str(bad))
+    assert result.returncode == 14 and str(bad) in result.stderr
+
+
+def test_user_input_authentication_needs_user(serve, provision_file):
+    server = serve({"/configuration": Reply(ANSWER)})
+    path = str(provision_file([server.url + "/"], user_input_authentication=1, user="", password=""))
+    result = cli("run", path)
+    assert result.returncode == 15 and "--user" in result.stderr
+    assert server.requests == []
+
+    result = cli("run", path, "--user", USER, password=OTHER_PASSWORD)
+    assert result.returncode == 0, result.stderr
+    assert server.requests[0].headers["authorization"] == "Basic " + basic_token(USER, OTHER_PASSWORD)
+
+
+def test_help_documents_the_command_and_the_exit_statuses():
+    result = cli("run", "--help")
+    assert result.returncode == 0
+    for text in ("PROVISION_FILE", "--local CONFIG", "--user U", "PROVISION_PASSWORD", "17  ERR_FETCH"):
+        assert text in result.stdout
+    assert cli().returncode == 2

@@ -1,0 +1,87 @@
+# Packaging, included by the Makefile: install, the ABI check, the Debian
+# packages and the Python package.
+
+# The crate's version (provision_version(), the .pc file, the packages) and
+# the ABI version (the file name libprovision.so.$(ABI_VERSION) and the
+# SONAME libprovision.so.$(ABI_MAJOR)), both from Cargo.toml.
+VERSION     := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
+ABI_VERSION := $(shell sed -n '/^\[package\.metadata\.capi\.library\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+ABI_MAJOR   := $(firstword $(subst ., ,$(ABI_VERSION)))
+SONAME       = libprovision.so.$(ABI_MAJOR)
+
+# Where `make install` puts things (GNU names). On Debian and derivatives
+# the library goes to the multiarch folder, e.g. /usr/lib/x86_64-linux-gnu.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+MULTIARCH  ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch 2>/dev/null)
+libdir     ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+# What `make install` builds unless told otherwise: the optimised library.
+install: PROFILE = release
+
+.PHONY: install uninstall check-abi check-install check-python-package deb check-deb
+
+install: lib
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -m 0644 $(LIB) $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION)
+	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME)
+	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/libprovision.so
+	install -m 0644 include/provision.h bindings/cpp/provision.hpp $(DESTDIR)$(includedir)
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(includedir))|' \
+	    -e 's|@VERSION@|$(VERSION)|' \
+	    provision.pc.in > $(DESTDIR)$(pkgconfigdir)/provision.pc
+	chmod 0644 $(DESTDIR)$(pkgconfigdir)/provision.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME) \
+	      $(DESTDIR)$(libdir)/libprovision.so $(DESTDIR)$(pkgconfigdir)/provision.pc \
+	      $(DESTDIR)$(includedir)/provision.h $(DESTDIR)$(includedir)/provision.hpp
+
+# The exported symbols against debian/libprovision1.symbols, the one list of
+# the ABI: a symbol that disappears (or appears unlisted) fails, and so does
+# a SONAME that does not match the ABI version.
+check-abi: lib
+	$(PYTHON) tests/packaging/check_abi.py $(LIB) debian/libprovision1.symbols $(SONAME)
+
+# `make install` into a temporary prefix, then the C++ example built with
+# nothing but `pkg-config --cflags --libs provision` and run against a
+# loopback server. The debug build: one compile serves every suite.
+check-install: lib
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory install PROFILE=$(PROFILE) PREFIX=$$tmp/usr >/dev/null && \
+	$(MAKE) --no-print-directory install PROFILE=$(PROFILE) PREFIX=/usr DESTDIR=$$tmp/staged >/dev/null && \
+	$(PYTHON) tests/packaging/check_installed.py --prefix $$tmp/usr --staged $$tmp/staged --multiarch "$(MULTIARCH)" --abi-version $(ABI_VERSION)
+
+# `pip install ./bindings/python` into a fresh venv, then
+# `python -m provision run` from there against a loopback server.
+check-python-package: lib
+	$(PYTHON) tests/packaging/check_python_package.py --library $(abspath $(LIB))
+
+# The Debian packages (libprovision1, libprovision-dev, python3-provision),
+# built from a copy of the tree in build/deb so that dpkg-buildpackage can
+# write its results beside it; the release build is kept in build/deb-target.
+DEB_DIR = build/deb
+deb:
+	bash .ci/install-deps --deb
+	rm -rf $(DEB_DIR)/libprovision-$(VERSION) && mkdir -p $(DEB_DIR)/libprovision-$(VERSION)
+	tar -c --exclude=./target --exclude=./build --exclude=./.git --exclude=./bindings/python/build \
+	    --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . | tar -x -C $(DEB_DIR)/libprovision-$(VERSION)
+	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	cd $(DEB_DIR)/libprovision-$(VERSION) && \
+	    CARGO_TARGET_DIR=$(abspath build/deb-target) dpkg-buildpackage -b -us -uc
+	@ls -1 $(DEB_DIR)/*.deb
+
+# Lintian on the packages (errors fail, warnings are listed), then, where
+# that is allowed (CI=true, or root), install them and build and run the
+# C++ example against the installed library with pkg-config alone.
+check-deb: deb
+	lintian --fail-on error --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
+	@if [ "$${CI:-}" = true ] || [ "$$(id -u)" -eq 0 ]; then \
+	  $(PYTHON) tests/packaging/check_deb.py $(DEB_DIR); \
+	else \
+	  echo "check-deb: not installing the packages (neither CI=true nor root)"; \
+	fi

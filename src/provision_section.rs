@@ -1,0 +1,146 @@
+//! The `<provision>` section: a server that sends one (when `provision` is
+//! significant) moves the handle to its settings, and `to_xml` writes the
+//! handle's settings back as a provision file so that the move survives a
+//! restart.
+//!
+//! The text reads back to the same settings: `Settings::parse(&to_xml(s))`
+//! equals `s` for every valid `s`.
+
+use crate::error::log_line;
+use crate::merge::Doc;
+use crate::provision_file::{AuthType, Settings};
+use std::fmt::Write as _;
+
+/// The settings of the answer's `<provision>` section, when `provision` is
+/// significant and the answer has a valid one. An invalid one is reported
+/// and ignored: the handle keeps settings that work.
+pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str) -> Option<Settings> {
+    if !settings.is_significant("provision") {
+        return None;
+    }
+    let section = answer.scan.sections.iter().find(|s| s.name == "provision")?;
+    let from = if base_url.is_empty() {
+        "the cached <provision> section".to_owned()
+    } else {
+        format!("the <provision> section from {base_url}")
+    };
+    match Settings::parse(&answer.text[section.span.clone()], &from) {
+        Ok(new) => Some(new),
+        Err(e) => {
+            log_line(&format!("{e}; the current settings stay"));
+            None
+        }
+    }
+}
+
+/// The provision file for `settings`, in the layout of the vendor's guide.
+pub fn to_xml(settings: &Settings) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<provision>\n  <base_urls>\n");
+    for url in &settings.base_urls {
+        let _ = writeln!(out, "    <base_url>{}</base_url>", escape(url));
+    }
+    out.push_str("  </base_urls>\n  <options>\n");
+    let auth_type = match settings.authentication_type {
+        AuthType::Basic => "basic",
+        AuthType::Url => "url",
+    };
+    let options = [
+        ("use_authentication", flag(settings.use_authentication).to_owned()),
+        ("user_input_authentication", flag(settings.user_input_authentication).to_owned()),
+        ("authentication_type", auth_type.to_owned()),
+        ("user", escape(&settings.user)),
+        ("password", escape(&settings.password)),
+        ("refresh_rate", settings.refresh_rate.to_string()),
+    ];
+    for (name, value) in options {
+        let _ = writeln!(out, "    <{name}>{value}</{name}>");
+    }
+    let _ = write!(
+        out,
+        "  </options>\n  <significant_sections>{}</significant_sections>\n  <addressbook>\n    \
+         <use_addressbook>{}</use_addressbook>\n    <restrictions>{}</restrictions>\n  </addressbook>\n</provision>\n",
+        settings.significant_sections.join(","),
+        flag(settings.addressbook.use_addressbook),
+        settings.addressbook.restrictions.join(","),
+    );
+    out
+}
+
+fn flag(value: bool) -> &'static str {
+    if value {
+        "1"
+    } else {
+        "0"
+    }
+}
+
+/// Character data that reads back byte for byte: markup characters become
+/// entities, and carriage returns and other control characters become
+/// character references (a reader folds a raw `\r` into `\n`).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {
+                let _ = write!(out, "&#x{:X};", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision_file::Addressbook;
+
+    fn round_trip(settings: &Settings) {
+        let text = to_xml(settings);
+        let back = Settings::parse(&text, "saved").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(&back, settings, "{text}");
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            base_urls: vec!["https://prov.example.net/a/?site=7&x=%2B".into(), "http://[::1]:8080/".into()],
+            use_authentication: true,
+            user_input_authentication: false,
+            authentication_type: AuthType::Url,
+            user: " alice & <bob> ".into(),
+            password: "p\r\nä \"'\t]]> &amp;".into(),
+            refresh_rate: 3600,
+            significant_sections: vec!["accounts".into(), "provision".into(), "codecs".into()],
+            addressbook: Addressbook {
+                use_addressbook: true,
+                restrictions: vec!["update".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn what_is_saved_parses_back_to_the_same_settings() {
+        round_trip(&settings());
+        let mut s = settings();
+        s.authentication_type = AuthType::Basic;
+        s.user = String::new();
+        s.password = "\u{1}\u{7f}trailing \n".into();
+        s.use_authentication = false;
+        s.user_input_authentication = true;
+        s.refresh_rate = 0;
+        s.addressbook = Addressbook::default();
+        round_trip(&s);
+    }
+
+    #[test]
+    fn the_seeds_provision_file_survives_a_save() {
+        let text = "<provision><base_urls><base_url>http://www.attractel.com/</base_url></base_urls>\
+                    <options><use_authentication>1</use_authentication><refresh_rate>60</refresh_rate></options>\
+                    <significant_sections>general,accounts</significant_sections></provision>";
+        round_trip(&Settings::parse(text, "seed").unwrap());
+    }
+}

@@ -1,0 +1,597 @@
+/*
+ * The lifecycle through the C ABI: the refresh worker and its callback,
+ * calls that defer provisioning, back-off, prompt stop (also from inside the
+ * callback), the <provision> section, the last-known-good cache, 304, and a
+ * multi-thread stress run. It runs under valgrind in `make test`.
+ *
+ * Run by tests/c/refresh_harness.py as
+ *   test_refresh BASE_URL TMPDIR REQUEST_LOG
+ * (see there for the routes under BASE_URL; REQUEST_LOG gets a line
+ * "SECONDS ROUTE IF-NONE-MATCH" per request, SECONDS on the monotonic clock).
+ *
+ * Time matters here, so checks are on counts, orders and lower bounds that
+ * the schedule guarantees, never on how fast something happened; waits for
+ * callbacks have generous timeouts that only bound a failing test.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "check.h"
+
+#include <provision.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct fixture {
+    const char *base; /* http://127.0.0.1:PORT, no trailing slash */
+    const char *dir;  /* an empty temp folder; the file "down" there takes /switch/ down */
+    const char *log;  /* the server's request log */
+};
+
+/* What the routes answer (tests/c/refresh_harness.py). */
+#define SERVER_USER "<username>server-user</username>"
+#define CHANGED_USER "<username>changed-user</username>"
+#define MOVED_USER "<username>moved-user</username>"
+
+enum { TEXT_MAX = 4096, MAX_CALLS = 256, PATIENCE_S = 120 };
+
+/* ------------------------------------------------------------------ time */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void sleep_s(double seconds)
+{
+    struct timespec t = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+/* Every callback, as the worker reported it. */
+struct recorder {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int calls;
+    int status[MAX_CALLS];
+    int changed[MAX_CALLS];
+    int has_config[MAX_CALLS];
+    char last_config[TEXT_MAX];
+    int torn;                 /* a config that is neither answer, or a bad argument */
+    Provision *handle;        /* for the callbacks that stop or free it */
+    enum { KEEP, STOP_INSIDE, FREE_INSIDE } inside;
+    int inside_status;        /* what provision_stop_refresh returned inside */
+};
+
+static void recorder_init(struct recorder *r)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+}
+
+static void recorder_destroy(struct recorder *r)
+{
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
+}
+
+/* A merged config holds exactly one of the answers' accounts. */
+static int config_is_whole(const char *config)
+{
+    int n = (strstr(config, SERVER_USER) != NULL) + (strstr(config, CHANGED_USER) != NULL)
+            + (strstr(config, MOVED_USER) != NULL);
+    return n == 1 && strstr(config, "</options>") != NULL;
+}
+
+static void on_refresh(void *userdata, int status, int changed, const char *config)
+{
+    struct recorder *r = userdata;
+    int ok_status = status == PROVISION_OK || status == PROVISION_CACHED;
+    if (r->inside == STOP_INSIDE)
+        r->inside_status = provision_stop_refresh(r->handle);
+    else if (r->inside == FREE_INSIDE)
+        provision_free(r->handle);
+    pthread_mutex_lock(&r->lock);
+    if (r->calls < MAX_CALLS) {
+        r->status[r->calls] = status;
+        r->changed[r->calls] = changed;
+        r->has_config[r->calls] = config != NULL;
+    }
+    if ((config != NULL) != ok_status || (config != NULL && !config_is_whole(config))
+        || (changed != 0 && changed != 1))
+        r->torn++;
+    if (config != NULL)
+        snprintf(r->last_config, sizeof r->last_config, "%s", config);
+    r->calls++;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits until `n` callbacks were made; 0 if that took longer than PATIENCE_S. */
+static int wait_calls(struct recorder *r, int n)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += PATIENCE_S;
+    pthread_mutex_lock(&r->lock);
+    int timed_out = 0;
+    while (r->calls < n && !timed_out)
+        timed_out = pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT;
+    int reached = r->calls >= n;
+    pthread_mutex_unlock(&r->lock);
+    if (!reached)
+        printf("#   waited %d s for %d callbacks\n", PATIENCE_S, n);
+    return reached;
+}
+
+static int calls_of(struct recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    int n = r->calls;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+/* Starts the worker on `h`, waits for `n` callbacks and stops it; 0 when
+ * one of these failed (reported). provision_free stops it in any case. */
+static int refresh_n(Provision *h, struct recorder *r, int n)
+{
+    return h != NULL && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, r), PROVISION_OK)
+           && CHECK(wait_calls(r, n)) && CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+}
+
+/* ---------------------------------------------------------------- server */
+
+/* Arrival times of the requests to `route` (e.g. "/tick/configuration"),
+ * in order; returns how many (at most `max`). `conditional` (may be NULL)
+ * gets how many carried If-None-Match. */
+static int requests_to(const struct fixture *f, const char *route, double *times, int max, int *conditional)
+{
+    FILE *in = fopen(f->log, "r");
+    int n = 0;
+    if (conditional)
+        *conditional = 0;
+    if (in == NULL)
+        return 0;
+    char line[TEXT_MAX], seen[TEXT_MAX], inm[TEXT_MAX];
+    double at;
+    while (fgets(line, sizeof line, in) != NULL) {
+        if (sscanf(line, "%lf %4095s %4095s", &at, seen, inm) != 3 || strcmp(seen, route) != 0)
+            continue;
+        if (n < max && times != NULL)
+            times[n] = at;
+        n++;
+        if (conditional && strcmp(inm, "-") != 0)
+            (*conditional)++;
+    }
+    fclose(in);
+    return n;
+}
+
+static int count_requests(const struct fixture *f, const char *route)
+{
+    return requests_to(f, route, NULL, 0, NULL);
+}
+
+/* A handle on a provision file for BASE + path, without authentication. */
+static Provision *load_for(const struct fixture *f, const char *path, int refresh_rate, const char *sections)
+{
+    char text[TEXT_MAX];
+    Provision *h = NULL;
+    snprintf(text, sizeof text,
+             "<provision>\n"
+             "  <base_urls><base_url>%s%s</base_url></base_urls>\n"
+             "  <options><use_authentication>0</use_authentication><refresh_rate>%d</refresh_rate></options>\n"
+             "  <significant_sections>%s</significant_sections>\n"
+             "</provision>\n",
+             f->base, path, refresh_rate, sections);
+    CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK);
+    return h;
+}
+
+static const char *in_dir(const struct fixture *f, const char *name, char *buf)
+{
+    snprintf(buf, TEXT_MAX, "%s/%s", f->dir, name);
+    return buf;
+}
+
+/* ----------------------------------------------------------------- cases */
+
+static void test_refreshes_repeatedly(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/tick/", 1, "accounts");
+    if (refresh_n(h, &r, 3)) {
+        int calls = calls_of(&r);
+        for (int i = 0; i < calls && i < MAX_CALLS; i++)
+            CHECK(r.status[i] == PROVISION_OK && r.has_config[i]);
+        CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 0);
+        /* One per callback, and at most one whose attempt was under way
+         * when stop came (its callback is not made). */
+        int requests = count_requests(f, "/tick/configuration");
+        CHECK(requests == calls || requests == calls + 1);
+        sleep_s(1.5); /* more than a period: a stopped worker stays stopped */
+        CHECK(calls_of(&r) == calls);
+        CHECK(strstr(r.last_config, SERVER_USER) != NULL);
+        CHECK(r.torn == 0);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_call_defers(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/call/", 1, "accounts");
+    if (h && CHECK_STATUS(provision_run(h, NULL), PROVISION_OK)) {
+        CHECK_STATUS(provision_set_call_active(h, 1), PROVISION_OK);
+        CHECK_STATUS(provision_run(h, NULL), PROVISION_ERR_DEFERRED);
+        CHECK(provision_config(h) != NULL); /* the last outcome stays */
+        CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK);
+        sleep_s(2.5); /* two periods and a half during the call */
+        CHECK(calls_of(&r) == 0);
+        CHECK(count_requests(f, "/call/configuration") == 1);
+
+        CHECK_STATUS(provision_set_call_active(h, 0), PROVISION_OK);
+        CHECK(wait_calls(&r, 2));
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        /* One attempt at hang-up for all the missed periods: the one after
+         * it keeps to the period instead of catching up. */
+        double t[3] = {0};
+        CHECK(requests_to(f, "/call/configuration", t, 3, NULL) >= 3);
+        CHECK(t[2] - t[1] >= 0.9);
+        CHECK(r.torn == 0);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_backoff(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/busy/", 60, "accounts");
+    if (refresh_n(h, &r, 3)) {
+        CHECK(r.status[0] == PROVISION_ERR_FETCH && r.status[2] == PROVISION_ERR_FETCH);
+        CHECK(!r.has_config[0]);
+        double t[3] = {0};
+        CHECK(requests_to(f, "/busy/configuration", t, 3, NULL) == 3);
+        double g0 = t[1] - t[0], g1 = t[2] - t[1];
+        /* 1 s then 2 s, each less up to 25%, all before the 60 s period. */
+        if (!CHECK(g0 >= 0.75 && g1 >= 1.5 && g1 > g0 && g1 < 60))
+            printf("#     gaps %.3f s, %.3f s\n", g0, g1);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_stop_is_prompt(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/stop/", 3600, "accounts");
+    if (h && CHECK_STATUS(provision_run(h, NULL), PROVISION_OK)
+        && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
+        /* The next attempt is an hour away. */
+        CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_ERR_ARGUMENT);
+        double asked = now_s();
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        CHECK(now_s() - asked < 30);
+        CHECK(calls_of(&r) == 0);
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK); /* none runs: fine */
+        /* A worker may be started again, and freeing the handle stops it. */
+        CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK);
+    }
+    double asked = now_s();
+    provision_free(h);
+    CHECK(now_s() - asked < 30);
+    CHECK(count_requests(f, "/stop/configuration") == 1);
+    recorder_destroy(&r);
+}
+
+static void test_stop_inside_callback(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/inside/", 1, "accounts");
+    r.handle = h;
+    r.inside = STOP_INSIDE;
+    r.inside_status = -1;
+    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
+        CHECK(wait_calls(&r, 1));
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK); /* joins the worker */
+        CHECK(r.inside_status == PROVISION_OK);
+        CHECK(calls_of(&r) == 1);
+        CHECK(count_requests(f, "/inside/configuration") == 1);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_free_inside_callback(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/free/", 1, "accounts");
+    r.handle = h;
+    r.inside = FREE_INSIDE;
+    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
+        CHECK(wait_calls(&r, 1));
+        sleep_s(1.5); /* the worker ended with the callback: no second one */
+        CHECK(calls_of(&r) == 1);
+        CHECK(count_requests(f, "/free/configuration") == 1);
+    }
+    recorder_destroy(&r);
+}
+
+static void test_changed_only_on_change(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/changes/", 1, "accounts");
+    if (refresh_n(h, &r, 4)) {
+        if (!CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 1 && r.changed[3] == 0))
+            printf("#     changed: %d %d %d %d\n", r.changed[0], r.changed[1], r.changed[2], r.changed[3]);
+        const char *config = provision_config(h);
+        CHECK(config != NULL && strstr(config, CHANGED_USER) != NULL);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_provision_section_moves(const struct fixture *f)
+{
+    struct recorder r;
+    char moved[TEXT_MAX], saved[TEXT_MAX];
+    recorder_init(&r);
+    snprintf(moved, sizeof moved, "%s/moved/", f->base);
+    Provision *h = load_for(f, "/mover/", 60, "accounts,provision");
+    if (refresh_n(h, &r, 2)) { /* the section set the period to 1 s */
+        CHECK(strstr(r.last_config, MOVED_USER) != NULL);
+        const char *source = provision_source_url(h);
+        CHECK(source != NULL && strcmp(source, moved) == 0);
+        CHECK(count_requests(f, "/mover/configuration") == 1);
+        CHECK(count_requests(f, "/moved/configuration") >= 1);
+
+        CHECK_STATUS(provision_save(h, in_dir(f, "saved.conf", saved)), PROVISION_OK);
+        Provision *again = NULL;
+        if (CHECK_STATUS(provision_load(saved, &again), PROVISION_OK)
+            && CHECK_STATUS(provision_run(again, NULL), PROVISION_OK)) {
+            source = provision_source_url(again);
+            CHECK(source != NULL && strcmp(source, moved) == 0);
+        }
+        provision_free(again);
+        struct stat st;
+        CHECK(stat(saved, &st) == 0 && (st.st_mode & 07777) == 0600);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_cache(const struct fixture *f)
+{
+    struct recorder r;
+    char cache[TEXT_MAX], down[TEXT_MAX];
+    recorder_init(&r);
+    in_dir(f, "cache.xml", cache);
+    in_dir(f, "down", down);
+    Provision *before = load_for(f, "/switch/", 60, "accounts");
+    if (before && CHECK_STATUS(provision_set_cache(before, cache), PROVISION_OK)
+        && CHECK_STATUS(provision_run(before, NULL), PROVISION_OK)) {
+        struct stat st;
+        CHECK(stat(cache, &st) == 0 && (st.st_mode & 07777) == 0600);
+    }
+    provision_free(before);
+
+    /* The restart, with the server down. */
+    FILE *flag = fopen(down, "w");
+    CHECK(flag != NULL && fclose(flag) == 0);
+    Provision *h = load_for(f, "/switch/", 60, "accounts");
+    if (h && CHECK_STATUS(provision_set_cache(h, cache), PROVISION_OK)
+        && CHECK_STATUS(provision_run(h, NULL), PROVISION_CACHED)) {
+        CHECK(strstr(provision_last_error(), "/switch/configuration: HTTP 503") != NULL);
+        const char *config = provision_config(h);
+        CHECK(config != NULL && strstr(config, SERVER_USER) != NULL);
+        CHECK(provision_source_url(h) == NULL);
+        CHECK(provision_is_provisioned(h, "accounts") == 1);
+
+        /* Back up: the worker's retry (a back-off, not a period) serves and
+         * writes the cache again. */
+        CHECK(unlink(cache) == 0 && unlink(down) == 0);
+        if (refresh_n(h, &r, 1)) {
+            CHECK(r.status[0] == PROVISION_OK);
+            CHECK(access(cache, F_OK) == 0);
+            CHECK(provision_source_url(h) != NULL);
+        }
+    }
+    provision_free(h);
+
+    /* A corrupt cache is ignored: the failure is the fetch's own. */
+    flag = fopen(down, "w");
+    CHECK(flag != NULL && fclose(flag) == 0);
+    FILE *bad = fopen(cache, "w");
+    CHECK(bad != NULL && fputs("<options><accounts>", bad) >= 0 && fclose(bad) == 0);
+    h = load_for(f, "/switch/", 60, "accounts");
+    if (h && CHECK_STATUS(provision_set_cache(h, cache), PROVISION_OK)) {
+        CHECK_STATUS(provision_run(h, NULL), PROVISION_ERR_FETCH);
+        CHECK(provision_config(h) == NULL);
+    }
+    provision_free(h);
+    CHECK(unlink(down) == 0);
+    recorder_destroy(&r);
+}
+
+static void test_not_modified(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    Provision *h = load_for(f, "/etag/", 1, "accounts");
+    if (refresh_n(h, &r, 3)) {
+        CHECK(r.status[1] == PROVISION_OK && r.status[2] == PROVISION_OK);
+        CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 0);
+        CHECK(strstr(r.last_config, SERVER_USER) != NULL);
+        int conditional = 0;
+        int n = requests_to(f, "/etag/configuration", NULL, 0, &conditional);
+        CHECK(n >= 3 && conditional == n - 1);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+static void test_arguments(const struct fixture *f)
+{
+    char path[TEXT_MAX];
+    CHECK_STATUS(provision_set_call_active(NULL, 1), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_start_refresh(NULL, NULL, on_refresh, NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_stop_refresh(NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_cache(NULL, "x"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_save(NULL, "x"), PROVISION_ERR_ARGUMENT);
+    Provision *h = load_for(f, "/tick/", 0, "accounts");
+    if (h) {
+        CHECK_STATUS(provision_start_refresh(h, NULL, NULL, NULL), PROVISION_ERR_ARGUMENT);
+        CHECK(strstr(provision_last_error(), "refresh_rate") != NULL);
+        CHECK_STATUS(provision_set_cache(h, ""), PROVISION_ERR_ARGUMENT);
+        CHECK_STATUS(provision_set_cache(h, NULL), PROVISION_OK);
+        CHECK_STATUS(provision_save(h, NULL), PROVISION_ERR_ARGUMENT);
+        CHECK_STATUS(provision_save(h, in_dir(f, "absent/p.conf", path)), PROVISION_ERR_IO);
+    }
+    provision_free(h);
+}
+
+/* ---------------------------------------------------------------- stress */
+
+struct stress {
+    Provision *h;
+    struct recorder *r;
+    double until;
+    int bad[3];     /* per thread: a status that makes no sense here */
+    int runs, toggles, restarts;
+};
+
+static void *toggle_calls(void *arg)
+{
+    struct stress *s = arg;
+    for (int active = 1; now_s() < s->until; active = !active, s->toggles++) {
+        if (provision_set_call_active(s->h, active) != PROVISION_OK)
+            s->bad[0]++;
+        sleep_s(0.003);
+    }
+    return NULL;
+}
+
+/* Bursts of runs with quiet gaps longer than the period: the worker's
+ * schedule follows every success, so it only asks in the gaps. */
+static void *run_often(void *arg)
+{
+    struct stress *s = arg;
+    while (now_s() < s->until) {
+        for (double burst_end = now_s() + 0.5; now_s() < burst_end; s->runs++) {
+            int status = provision_run(s->h, NULL);
+            if (status != PROVISION_OK && status != PROVISION_ERR_DEFERRED && status != PROVISION_ERR_FETCH
+                && status != PROVISION_CACHED)
+                s->bad[1]++;
+        }
+        sleep_s(1.5);
+    }
+    return NULL;
+}
+
+static void *restart_worker(void *arg)
+{
+    struct stress *s = arg;
+    for (; now_s() < s->until; s->restarts++) {
+        int status = provision_start_refresh(s->h, NULL, on_refresh, s->r);
+        if (status != PROVISION_OK && status != PROVISION_ERR_ARGUMENT)
+            s->bad[2]++;
+        sleep_s(0.7);
+        if (provision_stop_refresh(s->h) != PROVISION_OK)
+            s->bad[2]++;
+    }
+    return NULL;
+}
+
+static void test_stress(const struct fixture *f)
+{
+    struct recorder r;
+    char cache[TEXT_MAX];
+    recorder_init(&r);
+    Provision *h = load_for(f, "/stress/", 1, "accounts");
+    struct stress s = {h, &r, 0, {0, 0, 0}, 0, 0, 0};
+    if (h && CHECK_STATUS(provision_set_cache(h, in_dir(f, "stress-cache.xml", cache)), PROVISION_OK)
+        && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
+        s.until = now_s() + 4;
+        pthread_t threads[3];
+        void *(*bodies[3])(void *) = {toggle_calls, run_often, restart_worker};
+        for (int i = 0; i < 3; i++)
+            CHECK(pthread_create(&threads[i], NULL, bodies[i], &s) == 0);
+        /* This thread is the only reader of the handle's strings: a pointer
+         * is valid until the next call on the handle. */
+        int reads = 0, torn = 0;
+        while (now_s() < s.until) {
+            const char *config = provision_config(h);
+            if (config != NULL && !config_is_whole(config))
+                torn++;
+            const char *source = provision_source_url(h);
+            if (source != NULL && strstr(source, "/stress/") == NULL)
+                torn++;
+            reads++;
+        }
+        for (int i = 0; i < 3; i++)
+            CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK_STATUS(provision_set_call_active(h, 0), PROVISION_OK);
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        CHECK(torn == 0 && r.torn == 0 && s.bad[0] + s.bad[1] + s.bad[2] == 0);
+        CHECK(s.runs > 0 && s.toggles > 0 && s.restarts > 0 && reads > 0);
+        CHECK(count_requests(f, "/stress/configuration") > 0);
+        printf("# stress: %d runs, %d toggles, %d worker restarts, %d callbacks, %d reads\n", s.runs,
+               s.toggles, s.restarts, calls_of(&r), reads);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s BASE_URL TMPDIR REQUEST_LOG\n(run it through tests/c/refresh_harness.py)\n",
+                argv[0]);
+        return 2;
+    }
+    const struct fixture f = {argv[1], argv[2], argv[3]};
+    static const struct {
+        const char *name;
+        void (*run)(const struct fixture *);
+    } cases[] = {
+        {"refresh: a period of 1 s refreshes repeatedly", test_refreshes_repeatedly},
+        {"call: no request during a call, one after hang-up, run is DEFERRED", test_call_defers},
+        {"back-off: gaps between failed requests grow, below the period", test_backoff},
+        {"stop: prompt during a period, and by provision_free", test_stop_is_prompt},
+        {"stop from inside the callback: no deadlock, no further callback", test_stop_inside_callback},
+        {"free from inside the callback: no deadlock, no further callback", test_free_inside_callback},
+        {"changed: 1 only when the merged config changed", test_changed_only_on_change},
+        {"<provision> section: the next refresh asks the new server; save keeps it", test_provision_section_moves},
+        {"cache: serves a restart while down (CACHED), refreshed when back", test_cache},
+        {"304: the config stays, changed is 0", test_not_modified},
+        {"arguments: NULL, refresh_rate 0, empty cache path", test_arguments},
+        {"stress: refresh, call toggling and runs from several threads", test_stress},
+    };
+    int failed = 0;
+    RUN_CASES(cases, &f, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,151 @@
+// bindings/cpp/provision.hpp against real loopback servers: fallback, merge,
+// the exception type, move-only ownership and the logger.
+//
+// Run by tests/c/harness.py as
+//   test_wrapper_cpp DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD
+// and prints `ok - NAME` / `not ok - NAME` per case, like tests/c.
+#include <provision.hpp>  // first: the wrapper must stand on its own
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "support.hpp"
+
+static_assert(!std::is_copy_constructible_v<provision::Provision>, "one owner per handle");
+static_assert(!std::is_copy_assignable_v<provision::Provision>, "one owner per handle");
+static_assert(std::is_nothrow_move_constructible_v<provision::Provision>, "movable into containers");
+static_assert(std::is_nothrow_move_assignable_v<provision::Provision>, "movable into containers");
+static_assert(std::is_base_of_v<std::runtime_error, provision::Error>, "caught as std::exception");
+
+namespace {
+
+using test::Case;
+using test::contains;
+using test::Fixture;
+
+provision::Provision load(const Fixture& f, const std::string& name, const std::vector<std::string>& urls) {
+    const std::string path = f.dir + "/" + name;
+    test::write_file(path, test::provision_text(f, urls));
+    return provision::Provision::load(path);
+}
+
+// The status of the Error that `body` throws, or PROVISION_OK when it throws none.
+template <typename Body>
+provision_status status_thrown(Body body, std::string* message = nullptr) {
+    try {
+        body();
+    } catch (const provision::Error& e) {
+        if (message != nullptr) *message = e.what();
+        return e.status();
+    }
+    return PROVISION_OK;
+}
+
+void fallback(Case& c, const Fixture& f) {
+    provision::Provision p = load(f, "wrap-fallback.conf", {f.dead, f.live});
+    std::vector<provision::Attempt> heard;
+    p.set_logger([&heard](const provision::Attempt& a) { heard.push_back(a); });
+    c.check(!p.config() && !p.source_url(), "no config and no source before a run");
+    p.run();
+    c.check(p.source_url() == f.live, "the live URL served, as written: " + p.source_url().value_or("(none)"));
+    if (!c.check(heard.size() == 2, "two attempts logged, got " + std::to_string(heard.size()))) return;
+    c.check(heard[0].url == f.dead + "configuration" && heard[0].status == PROVISION_ERR_FETCH,
+            "first the dead URL, failed: " + heard[0].url + " " + heard[0].outcome);
+    c.check(heard[1].url == f.live + "configuration" && heard[1].status == PROVISION_OK &&
+                contains(heard[1].outcome, "ok"),
+            "then the live URL, ok: " + heard[1].url + " " + heard[1].outcome);
+    for (const auto& a : heard) {
+        c.check(!contains(a.url + a.outcome, f.password), "no password in a log record");
+    }
+}
+
+void merge(Case& c, const Fixture& f) {
+    const std::string head = "<?xml version=\"1.0\"?>\n<options>\n";
+    const std::string audio = "  <audio><volume>7</volume></audio>\n";
+    const std::string local = f.dir + "/wrap-local.xml";
+    test::write_file(local, head + audio + "  <accounts><account>wrap-local</account></accounts>\n</options>\n");
+    provision::Provision p = load(f, "wrap-merge.conf", {f.live});
+    p.run(local);
+    const std::string merged = p.config().value_or("");
+    c.check(merged.compare(0, head.size(), head) == 0 && contains(merged, audio), "the local head and audio are kept");
+    c.check(contains(merged, "server-user") && !contains(merged, "wrap-local"), "the server's accounts replace the local ones");
+    c.check(p.is_provisioned("accounts") && !p.is_provisioned("audio"), "accounts provisioned, audio not");
+    p.store_local(local);
+    c.check(test::read_file(local) == head + audio + "</options>\n", "the stored file is the local part");
+    const std::string edited = head + "  <audio><volume>9</volume></audio>\n</options>\n";
+    p.store_local(local, edited);
+    c.check(test::read_file(local) == edited, "an edited config is stored as given");
+}
+
+void server_error(Case& c, const Fixture& f) {
+    provision::Provision p = load(f, "wrap-error.conf", {f.dead, f.error});
+    std::string message;
+    const provision_status status = status_thrown([&] { p.run(); }, &message);
+    c.check(status == PROVISION_ERR_SERVER, "PROVISION_ERR_SERVER, got " + std::to_string(status));
+    c.check(message == "Wrong username or password", "what() is the server's text: " + message);
+    c.check(!p.config(), "a failed run leaves no config");
+}
+
+void load_errors(Case& c, const Fixture& f) {
+    c.check(status_thrown([&] { provision::Provision::load(f.dir + "/absent.conf"); }) == PROVISION_ERR_NOT_FOUND,
+            "a missing provision file is PROVISION_ERR_NOT_FOUND");
+    std::string message;
+    const auto status = status_thrown([] { provision::Provision::from_xml("<provision><base_urls/></provision>"); }, &message);
+    c.check(status == PROVISION_ERR_FORMAT && !message.empty(), "a bad provision file is PROVISION_ERR_FORMAT: " + message);
+}
+
+void move_only(Case& c, const Fixture& f) {
+    provision::Provision a = load(f, "wrap-move.conf", {f.live});
+    int heard = 0;
+    a.set_logger([&heard](const provision::Attempt&) { ++heard; });
+    provision::Provision b = std::move(a);  // the logger moves along with the handle
+    b.run();
+    c.check(heard == 1, "the logger survives a move: " + std::to_string(heard) + " attempts");
+    c.check(a.get() == nullptr && b.get() != nullptr, "the handle moved");
+    c.check(status_thrown([&] { a.run(); }) == PROVISION_ERR_ARGUMENT, "a moved-from object throws ARGUMENT");
+    a = std::move(b);
+    c.check(a.source_url() == f.live, "move assignment keeps the outcome");
+}
+
+void logger_rules(Case& c, const Fixture& f) {
+    provision::Provision p = load(f, "wrap-logger.conf", {f.dead, f.live});
+    p.set_logger([](const provision::Attempt&) { throw std::runtime_error("a host's logger failed"); });
+    c.check(status_thrown([&] { p.run(); }) == PROVISION_OK, "a throwing logger does not break the run");
+    int heard = 0;
+    p.set_logger([&heard](const provision::Attempt&) { ++heard; });
+    p.set_logger(nullptr);
+    p.run();
+    c.check(heard == 0, "an empty logger removes it");
+    c.check(status_thrown([&] { p.set_user_agent("bad\r\nagent"); }) == PROVISION_ERR_ARGUMENT,
+            "a User-Agent with CR LF is refused");
+    p.set_user_agent("Softphone/3.1");
+    p.reset_user_agent();
+    c.check(provision::version() == provision_version(), "version() is the library's");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto guarded = [](void (*body)(Case&, const Fixture&)) {
+        return [body](Case& c, const Fixture& f) {
+            try {
+                body(c, f);
+            } catch (const provision::Error& e) {
+                c.check(false, "unexpected provision::Error " + std::to_string(e.status()) + ": " + e.what());
+            }
+        };
+    };
+    using Test = decltype(guarded(nullptr));
+    return test::run_cases<Test>(
+        argc, argv,
+        {
+            {"c++ wrapper: fallback from a dead URL to the live one, each attempt logged", guarded(fallback)},
+            {"c++ wrapper: merge keeps the local part, takes the server's accounts, stores", guarded(merge)},
+            {"c++ wrapper: a server's <error> is a provision::Error with its text", guarded(server_error)},
+            {"c++ wrapper: load failures carry NOT_FOUND and FORMAT", guarded(load_errors)},
+            {"c++ wrapper: move-only handle, moved-from objects throw", guarded(move_only)},
+            {"c++ wrapper: logger exceptions stay inside, loggers can be removed", guarded(logger_rules)},
+        });
+}
