@@ -24,7 +24,7 @@ VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=
             --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp
 
 .PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
-        test-logs check-secrets fuzz demo clean
+        test-logs check-secrets fuzz demo bench clean
 
 # The suites run against a build with the test hooks (src/test_hooks.rs): a
 # panic forced inside the ABI boundary, and a record of every error message
@@ -51,6 +51,7 @@ help:
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
+	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
 # beside the build output lets them run from the tree.
@@ -136,6 +137,15 @@ fuzz:
 
 demo: $(BUILD)/demo
 	$(PYTHON) examples/demo.py $(BUILD)/demo
+
+# Never part of `make test`: timings belong here, on the release build.
+# BENCH_ARGS=--quick for a short smoke run.
+bench:
+	PYTHON=$(PYTHON) bash bench/install-deps
+	$(MAKE) lib PROFILE=release
+	cd bench && $(CARGO) run --release -- \
+	  --lib $(abspath $(or $(CARGO_TARGET_DIR),target)/release/libprovision.so) \
+	  --python $(PYTHON) --out $(abspath BENCHMARKS.md) $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

@@ -6,6 +6,7 @@
 //! the cost is one read of each document plus one copy.
 
 use crate::xml::{Scan, Section};
+use std::io::Write;
 
 /// A document and its scan, read together.
 #[derive(Clone, Copy)]
@@ -38,12 +39,36 @@ impl<'a> Doc<'a> {
 /// - Without a local document the result is the answer without its
 ///   non-provisioned sections.
 pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) -> String {
+    let mut out = String::with_capacity(local.map_or(0, |l| l.text.len()) + answer.text.len());
+    merge_pieces(local, answer, provisioned, &mut |piece| out.push_str(piece));
+    out
+}
+
+/// As [`merge`], written to `out` piece by piece instead of built in memory:
+/// a large merge written to a file then needs no second copy of the answer,
+/// and one into a reused buffer no fresh pages for the kernel to zero.
+pub fn merge_to(
+    out: &mut impl Write,
+    local: Option<Doc<'_>>,
+    answer: Doc<'_>,
+    provisioned: &[String],
+) -> std::io::Result<()> {
+    let mut written = Ok(());
+    merge_pieces(local, answer, provisioned, &mut |piece| {
+        if written.is_ok() {
+            written = out.write_all(piece.as_bytes());
+        }
+    });
+    written
+}
+
+/// The merge as the consecutive pieces of its result.
+fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String], put: &mut impl FnMut(&str)) {
     let is_provisioned = |name: &str| provisioned.iter().any(|p| p == name);
     let Some(local) = local else {
-        return strip(answer, |name| !is_provisioned(name));
+        return strip_pieces(answer, |name| !is_provisioned(name), put);
     };
 
-    let mut out = String::with_capacity(local.text.len() + answer.text.len());
     let mut cursor = 0;
     for (i, section) in local.scan.sections.iter().enumerate() {
         if !is_provisioned(&section.name) {
@@ -54,16 +79,16 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
         let mut copies = answer.scan.sections.iter().filter(|s| s.name == section.name);
         match copies.nth(before) {
             Some(copy) => {
-                out.push_str(&local.text[cursor..section.span.start]);
-                out.push_str(answer.span(copy));
+                put(&local.text[cursor..section.span.start]);
+                put(answer.span(copy));
                 if last {
                     for extra in copies {
-                        out.push_str(local.lead(section));
-                        out.push_str(answer.span(extra));
+                        put(local.lead(section));
+                        put(answer.span(extra));
                     }
                 }
             }
-            None => out.push_str(&local.text[cursor..section.lead]),
+            None => put(&local.text[cursor..section.lead]),
         }
         cursor = section.span.end;
     }
@@ -75,8 +100,8 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
         .filter(|s| is_provisioned(&s.name) && !local.scan.has_section(&s.name))
         .collect();
     if missing.is_empty() {
-        out.push_str(&local.text[cursor..]);
-        return out;
+        put(&local.text[cursor..]);
+        return;
     }
     let indent = match local.scan.sections.last() {
         Some(last) if last.lead < last.span.start => local.lead(last),
@@ -85,59 +110,100 @@ pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) ->
     match &local.scan.root_end {
         Some(_) => {
             let at = local.scan.root_end_lead.max(cursor);
-            out.push_str(&local.text[cursor..at]);
+            put(&local.text[cursor..at]);
             for s in &missing {
-                out.push_str(indent);
-                out.push_str(answer.span(s));
+                put(indent);
+                put(answer.span(s));
             }
-            out.push_str(&local.text[at..]);
+            put(&local.text[at..]);
         }
         None => {
             // `<options/>`: open it up into `<options>…</options>`.
             let empty = &local.text[local.scan.root_start.clone()];
-            out.push_str(&local.text[cursor..local.scan.root_start.start]);
+            put(&local.text[cursor..local.scan.root_start.start]);
             let open = empty.strip_suffix("/>").unwrap_or(empty);
-            out.push_str(open.trim_end());
-            out.push('>');
+            put(open.trim_end());
+            put(">");
             for s in &missing {
-                out.push_str(indent);
-                out.push_str(answer.span(s));
+                put(indent);
+                put(answer.span(s));
             }
-            out.push_str(&format!("\n</{}>", local.scan.root_name));
-            out.push_str(&local.text[local.scan.root_start.end..]);
+            put(&format!("\n</{}>", local.scan.root_name));
+            put(&local.text[local.scan.root_start.end..]);
         }
     }
-    out
 }
 
 /// The document without the sections `remove` selects, each taken out with
 /// its indentation. Everything else is kept byte for byte.
 pub fn strip(doc: Doc<'_>, remove: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(doc.text.len());
+    strip_pieces(doc, remove, &mut |piece| out.push_str(piece));
+    out
+}
+
+fn strip_pieces(doc: Doc<'_>, remove: impl Fn(&str) -> bool, put: &mut impl FnMut(&str)) {
     let mut cursor = 0;
     for section in doc.scan.sections.iter().filter(|s| remove(&s.name)) {
-        out.push_str(&doc.text[cursor..section.lead]);
+        put(&doc.text[cursor..section.lead]);
         cursor = section.span.end;
     }
-    out.push_str(&doc.text[cursor..]);
-    out
+    put(&doc.text[cursor..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `merge`'s result, after checking that `merge_to` writes the same bytes.
     fn run(local: Option<&str>, answer: &str, provisioned: &[&str]) -> String {
         let provisioned: Vec<String> = provisioned.iter().map(|s| s.to_string()).collect();
         let answer_scan = Scan::new(answer).unwrap();
         let answer = Doc { text: answer, scan: &answer_scan };
-        match local {
-            Some(text) => {
-                let scan = Scan::new(text).unwrap();
-                merge(Some(Doc { text, scan: &scan }), answer, &provisioned)
+        let local_scan = local.map(|text| Scan::new(text).unwrap());
+        let local = local.zip(local_scan.as_ref()).map(|(text, scan)| Doc { text, scan });
+        let merged = merge(local, answer, &provisioned);
+        let mut streamed = Vec::new();
+        merge_to(&mut streamed, local, answer, &provisioned).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), merged, "merge_to and merge differ");
+        merged
+    }
+
+    /// A writer that accepts `room` bytes, then fails.
+    struct Full {
+        room: usize,
+        calls_after_failure: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                self.calls_after_failure += 1;
+                return Err(std::io::Error::other("disk full"));
             }
-            None => merge(None, answer, &provisioned),
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
         }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn merge_to_reports_the_first_write_error_and_stops_writing() {
+        let local = "<options>\n  <accounts/>\n  <audio>mine</audio>\n</options>";
+        let (local_scan, answer_scan) = (Scan::new(local).unwrap(), Scan::new(ANSWER).unwrap());
+        let mut out = Full { room: 12, calls_after_failure: 0 };
+        let err = merge_to(
+            &mut out,
+            Some(Doc { text: local, scan: &local_scan }),
+            Doc { text: ANSWER, scan: &answer_scan },
+            &["accounts".to_string()],
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(out.calls_after_failure, 1, "nothing is written after the first failure");
     }
 
     const ANSWER: &str = "<options>\n <accounts><account>srv</account></accounts>\n <codecs>srv</codecs>\n <audio>srv</audio>\n</options>";

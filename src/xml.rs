@@ -59,23 +59,37 @@ impl XmlError {
 /// Takes the bytes of a file or an answer as a document: UTF-8 (validated
 /// once, here) without NUL, since the result crosses the C ABI as a C string.
 pub fn decode(bytes: Vec<u8>) -> Result<String, XmlError> {
+    check_nul(&bytes)?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error()))
+}
+
+/// As [`decode`], for bytes that stay where they are (a buffer the caller
+/// owns, a mapped file): the same checks, no copy.
+pub fn check_text(bytes: &[u8]) -> Result<&str, XmlError> {
+    check_nul(bytes)?;
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))
+}
+
+fn check_nul(bytes: &[u8]) -> Result<(), XmlError> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(XmlError::at(&bytes, 0, "the document is UTF-16 (byte order mark): it must be UTF-8"));
+        return Err(XmlError::at(bytes, 0, "the document is UTF-16 (byte order mark): it must be UTF-8"));
     }
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(XmlError::at(&bytes, pos, "the document contains a NUL character"));
+    // memchr, not a byte loop: this pass touches every byte of an answer.
+    match memchr::memchr(0, bytes) {
+        Some(pos) => Err(XmlError::at(bytes, pos, "the document contains a NUL character")),
+        None => Ok(()),
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let pos = e.utf8_error().valid_up_to();
-        XmlError::at(e.as_bytes(), pos, "the document is not valid UTF-8")
-    })
+}
+
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> XmlError {
+    XmlError::at(bytes, e.valid_up_to(), "the document is not valid UTF-8")
 }
 
 /// One event of a checked document with its byte span and its depth: the
 /// root element is at depth 0, its children (and text directly inside it)
 /// at depth 1. An end tag has the depth of its element.
-pub struct Item<'a> {
-    pub event: Event<'a>,
+pub struct Item<'e, 'a> {
+    pub event: &'e Event<'a>,
     pub span: Range<usize>,
     pub depth: usize,
 }
@@ -107,24 +121,52 @@ impl<'a> Checked<'a> {
         XmlError::at(self.bytes, pos, message)
     }
 
-    /// The next event, or `None` at the end of a complete document.
-    pub fn next_item(&mut self) -> Result<Option<Item<'a>>, XmlError> {
-        let start = self.offset + self.reader.buffer_position() as usize;
-        // quick-xml would skip this one uncounted too; past the first it is
-        // just a character outside the root element.
-        if start == self.offset && self.bytes[start..].starts_with("\u{feff}".as_bytes()) {
-            return Err(self.error(start, "text outside the root element (a second byte order mark)"));
+    /// Reads the whole document, checking it as it goes, and hands each
+    /// event no deeper than `max_depth` to `visit`, in document order.
+    //
+    // Shaped for speed, as profiling showed:
+    // - events are looked at where quick-xml wrote them, never moved out of
+    //   its `Result` (that move stalled on store forwarding: a quarter of the
+    //   scan);
+    // - one non-generic loop holds the only call to `read_event`, so the
+    //   compiler inlines quick-xml's reader into it as into a bare read loop;
+    // - `visit` is called through `dyn` only for the events it asked for: the
+    //   scan wants the root's children, not the thousands of elements inside.
+    #[inline(never)]
+    pub fn for_each(
+        mut self,
+        max_depth: usize,
+        visit: &mut dyn FnMut(Item<'_, 'a>) -> Result<(), XmlError>,
+    ) -> Result<(), XmlError> {
+        // quick-xml would skip a second one uncounted too; past the first
+        // it is just a character outside the root element.
+        if self.bytes[self.offset..].starts_with("\u{feff}".as_bytes()) {
+            return Err(self.error(self.offset, "text outside the root element (a second byte order mark)"));
         }
-        let event = match self.reader.read_event() {
-            Ok(event) => event,
-            Err(e) => {
-                let pos = self.offset + self.reader.error_position() as usize;
-                return Err(self.error(pos, e.to_string()));
+        loop {
+            let start = self.offset + self.reader.buffer_position() as usize;
+            let result = self.reader.read_event();
+            let event = match &result {
+                Ok(event) => event,
+                Err(e) => {
+                    let pos = self.offset + self.reader.error_position() as usize;
+                    return Err(self.error(pos, e.to_string()));
+                }
+            };
+            let span = start..self.offset + self.reader.buffer_position() as usize;
+            match self.check(event, start, span.end)? {
+                Some(depth) if depth <= max_depth => visit(Item { event, span, depth })?,
+                Some(_) => {}
+                None => return Ok(()),
             }
-        };
-        let span = start..self.offset + self.reader.buffer_position() as usize;
+        }
+    }
+
+    /// Checks one event; its depth, or `None` at the end of a complete document.
+    #[inline(always)]
+    fn check(&mut self, event: &Event<'a>, start: usize, end: usize) -> Result<Option<usize>, XmlError> {
         let mut depth = self.open;
-        match &event {
+        match event {
             Event::Start(e) | Event::Empty(e) => {
                 if self.open == 0 {
                     if self.root_seen {
@@ -133,7 +175,7 @@ impl<'a> Checked<'a> {
                     }
                     self.root_seen = true;
                 }
-                if span.len() > MAX_TAG_BYTES {
+                if end - start > MAX_TAG_BYTES {
                     return Err(self.error(start, format!("a start tag longer than {MAX_TAG_BYTES} bytes")));
                 }
                 check_name(e.name().as_ref()).map_err(|m| self.error(start, format!("element {m}")))?;
@@ -160,7 +202,7 @@ impl<'a> Checked<'a> {
                 if self.open == 0 {
                     return Err(self.error(start, "a reference outside the root element"));
                 }
-                resolve_reference(r).map_err(|m| self.error(start, m))?;
+                check_reference(r).map_err(|m| self.error(start, m))?;
             }
             Event::DocType(_) => {
                 return Err(self.error(
@@ -191,10 +233,23 @@ impl<'a> Checked<'a> {
             }
             _ => {}
         }
-        Ok(Some(Item { event, span, depth }))
+        Ok(Some(depth))
     }
 
+    #[inline(always)]
     fn check_attributes(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
+        let raw = e.attributes_raw();
+        if raw.is_empty() || attributes_surely_valid(raw) {
+            return Ok(());
+        }
+        self.attribute_error(e, start)
+    }
+
+    /// The full check, and the words of the message: quick-xml's checked
+    /// iterator, our limits, names and the references in values.
+    #[cold]
+    #[inline(never)]
+    fn attribute_error(&self, e: &BytesStart<'_>, start: usize) -> Result<(), XmlError> {
         for (i, attribute) in e.attributes().enumerate() {
             if i == MAX_ATTRIBUTES {
                 return Err(self.error(start, format!("more than {MAX_ATTRIBUTES} attributes on one element")));
@@ -227,7 +282,97 @@ fn check_name(name: &[u8]) -> Result<(), String> {
 }
 
 fn is_blank(bytes: &[u8]) -> bool {
-    bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    bytes.iter().all(|&b| is_blank_byte(b))
+}
+
+/// Whether quick-xml's checked attribute iterator accepts every attribute
+/// in `raw` (a start tag after its name), decided without its per-tag key
+/// list allocation, which made attribute checking a third of a scan's cost.
+/// It follows quick-xml's grammar step by step (`key = "value"`, either
+/// quote, blanks around `=`, keys unique, at most 8 of them), with our own
+/// rules (keys are XML names; values without references or `<`); `false`
+/// means "ask the full check", so this can only ever save time, never
+/// change a verdict.
+fn attributes_surely_valid(raw: &[u8]) -> bool {
+    const MAX_KEYS: usize = 8;
+    let mut keys = [(0usize, 0usize); MAX_KEYS];
+    let mut count = 0;
+    let n = raw.len();
+    let class = |i: usize| ATTRIBUTE_CLASS[usize::from(raw[i])];
+    let mut i = 0;
+    loop {
+        while i < n && class(i) == BLANK {
+            i += 1;
+        }
+        if i == n {
+            return true;
+        }
+        // A key is at least one byte, whatever it is, up to `=` or a blank.
+        let key_start = i;
+        i += 1;
+        while i < n && class(i) == OTHER {
+            i += 1;
+        }
+        let key = &raw[key_start..i];
+        while i < n && class(i) == BLANK {
+            i += 1;
+        }
+        if i == n || raw[i] != b'=' || count == MAX_KEYS {
+            return false;
+        }
+        if keys[..count].iter().any(|&(s, e)| e - s == key.len() && &raw[s..e] == key) || check_name(key).is_err() {
+            return false;
+        }
+        keys[count] = (key_start, key_start + key.len());
+        count += 1;
+        i += 1;
+        while i < n && class(i) == BLANK {
+            i += 1;
+        }
+        let quote = match raw.get(i) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return false,
+        };
+        match raw[i + 1..].iter().position(|&b| b == quote) {
+            // A reference or a '<' in the value: the full check decides.
+            Some(at) if !raw[i + 1..i + 1 + at].iter().any(|&b| b == b'&' || b == b'<') => i += at + 2,
+            _ => return false,
+        }
+    }
+}
+
+const OTHER: u8 = 0;
+const BLANK: u8 = 1;
+const EQUALS: u8 = 2;
+/// Byte classes of the attribute grammar: a table lookup per byte instead
+/// of five comparisons.
+static ATTRIBUTE_CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    class[b' ' as usize] = BLANK;
+    class[b'\t' as usize] = BLANK;
+    class[b'\r' as usize] = BLANK;
+    class[b'\n' as usize] = BLANK;
+    class[b'=' as usize] = EQUALS;
+    class
+};
+
+fn is_blank_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// As [`resolve_reference`], without building the text: the scan only
+/// needs to know that a reference is acceptable.
+fn check_reference(r: &BytesRef<'_>) -> Result<(), String> {
+    let known = if r.is_char_ref() {
+        matches!(r.resolve_char_ref(), Ok(Some(_)))
+    } else {
+        std::str::from_utf8(r.as_ref()).is_ok_and(|name| quick_xml::escape::resolve_predefined_entity(name).is_some())
+    };
+    if known {
+        Ok(())
+    } else {
+        resolve_reference(r).map(drop)
+    }
 }
 
 /// The text a reference stands for: a character reference or one of the five
@@ -274,7 +419,6 @@ pub struct Scan {
 impl Scan {
     /// Reads the whole document once, checking it as it goes.
     pub fn new(text: &str) -> Result<Scan, XmlError> {
-        let mut reader = Checked::new(text);
         let mut scan = Scan {
             root_name: String::new(),
             root_start: 0..0,
@@ -285,9 +429,11 @@ impl Scan {
         // Start of the run of blank text that ends where the next item starts.
         let mut blank_from: Option<usize> = None;
         let mut open_section: Option<Section> = None;
-        while let Some(item) = reader.next_item()? {
+        // Only the root and its children (depth 0 and 1) matter here: the
+        // blank text before a child is always the event just before it.
+        Checked::new(text).for_each(1, &mut |item| {
             let lead = blank_from.take().unwrap_or(item.span.start);
-            match (&item.event, item.depth) {
+            match (item.event, item.depth) {
                 (Event::Start(e) | Event::Empty(e), 0) => {
                     scan.root_name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                     scan.root_start = item.span.clone();
@@ -325,7 +471,8 @@ impl Scan {
                 }
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(scan)
     }
 
@@ -337,17 +484,17 @@ impl Scan {
 /// All character data inside the root element, in document order, references
 /// resolved: the text of an `<error>` answer, whatever markup it holds.
 pub fn root_text(text: &str) -> Result<String, XmlError> {
-    let mut reader = Checked::new(text);
     let mut out = String::new();
-    while let Some(item) = reader.next_item()? {
+    Checked::new(text).for_each(usize::MAX, &mut |item| {
         let at = |m: String| XmlError::at(text.as_bytes(), item.span.start, m);
-        match &item.event {
+        match item.event {
             Event::Text(t) => out.push_str(&t.xml10_content().map_err(|e| at(e.to_string()))?),
             Event::CData(t) => out.push_str(&t.decode().map_err(|e| at(e.to_string()))?),
             Event::GeneralRef(r) => out.push_str(&resolve_reference(r).map_err(at)?),
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -365,12 +512,11 @@ pub struct Element {
 
 impl Element {
     pub fn parse(text: &str) -> Result<Element, XmlError> {
-        let mut reader = Checked::new(text);
         let mut stack: Vec<Element> = Vec::new();
         let mut root = None;
-        while let Some(item) = reader.next_item()? {
+        Checked::new(text).for_each(usize::MAX, &mut |item| {
             let bad_text = |e| XmlError::at(text.as_bytes(), item.span.start, format!("{e}"));
-            match &item.event {
+            match item.event {
                 Event::Start(e) | Event::Empty(e) => {
                     let element = Element {
                         name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
@@ -411,7 +557,8 @@ impl Element {
                 }
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(root.expect("the reader requires a root element"))
     }
 
@@ -518,5 +665,69 @@ mod tests {
     fn root_text_is_in_document_order() {
         let text = root_text("<error code=\"1\"> Wrong <b>user</b> &amp; <![CDATA[bad]]> name </error>").unwrap();
         assert_eq!(text.trim(), "Wrong user & bad name");
+    }
+
+    /// The full check (quick-xml's checked iterator plus our rules on names
+    /// and values), the reference the fast path must match.
+    fn full_check_accepts(raw: &str) -> bool {
+        BytesStart::from_content(format!("e{raw}"), 1).attributes().all(|a| {
+            a.is_ok_and(|a| {
+                check_name(a.key.as_ref()).is_ok() && a.unescape_value().is_ok() && !a.value.contains(&b'<')
+            })
+        })
+    }
+
+    #[test]
+    fn the_attribute_fast_path_agrees_with_the_full_check_on_every_short_input() {
+        // Every string of up to 6 bytes over the bytes the grammar turns on.
+        let alphabet = [b'a', b'b', b'=', b'"', b'\'', b' ', b'\n'];
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                let mut raw = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    raw.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                let text = String::from_utf8(raw).unwrap();
+                assert_eq!(attributes_surely_valid(text.as_bytes()), full_check_accepts(&text), "{text:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 137_257);
+    }
+
+    #[test]
+    fn attributes_beyond_the_fast_path_are_still_checked() {
+        let many: String = (0..12).map(|i| format!(" a{i}='{i}'")).collect();
+        assert!(!attributes_surely_valid(many.as_bytes()), "more keys than the fast path holds");
+        assert!(Scan::new(&format!("<r{many}/>")).is_ok());
+        let err = Scan::new(&format!("<r{many} a11='x'/>")).unwrap_err();
+        assert!(err.message.contains("bad attribute"), "{err}");
+        for bad in ["<r a/>", "<r a=1/>", "<r a='1' a='2'/>", "<r a = \"1/>", "<r a='1'b=>x</r>"] {
+            let err = Scan::new(bad).unwrap_err();
+            assert!(err.message.contains("attribute") || err.message.contains("quote"), "{bad}: {err}");
+        }
+        assert!(Scan::new("<r a = '1'\tb=\"2\"c='3'/>").is_ok(), "quick-xml's grammar, not stricter");
+    }
+
+    #[test]
+    fn references_are_checked_without_being_built() {
+        for good in ["&lt;", "&gt;", "&amp;", "&apos;", "&quot;", "&#65;", "&#x1F600;"] {
+            assert!(Scan::new(&format!("<a>{good}</a>")).is_ok(), "{good}");
+        }
+        for (bad, says) in [("&nbsp;", "&nbsp;"), ("&#0;", "&#0;"), ("&#xD800;", "&#xD800;")] {
+            let err = Scan::new(&format!("<a>\n{bad}</a>")).unwrap_err();
+            assert!(err.message.contains(says), "{bad}: {err}");
+            assert_eq!(err.line, 2);
+        }
+    }
+
+    #[test]
+    fn check_text_borrows_and_checks_like_decode() {
+        assert_eq!(check_text(b"<a/>").unwrap(), "<a/>");
+        let err = check_text(b"<a>\n  \0</a>").unwrap_err();
+        assert_eq!((err.line, err.column, err.message.contains("NUL")), (2, 3, true));
+        assert_eq!(check_text(b"<a>\xc3</a>").unwrap_err(), decode(b"<a>\xc3</a>".to_vec()).unwrap_err());
     }
 }
