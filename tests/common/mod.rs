@@ -52,8 +52,11 @@ pub enum Reply {
     /// These bytes, as they are, then close.
     Raw(Vec<u8>),
     /// Whatever the closure does with the connection (faults), then close.
-    With(Box<dyn FnOnce(&mut dyn Stream) + Send>),
+    With(Fault),
 }
+
+/// What a fault-injecting reply does with the connection.
+pub type Fault = Box<dyn FnOnce(&mut dyn Stream) + Send>;
 
 /// A server's side of a connection, plain or TLS; `tcp` reaches the socket
 /// under it (to reset it, to time a read).
