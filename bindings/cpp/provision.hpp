@@ -39,7 +39,8 @@
 // Threads.
 // - The refresh callback runs on the library's worker thread, one call at a
 //   time. A logger runs on the thread of the attempt, the worker's included.
-// - run, set_call_active, set_credentials, set_cache, save, store_local,
+// - run, set_call_active, set_credentials, set_cache, set_timeouts,
+//   set_ca_file, save, store_local,
 //   set_user_agent, reset_user_agent, config, source_url and is_provisioned
 //   only forward to the C handle, which is thread-safe: they may be called
 //   from any thread, at the same time, and from inside the refresh callback.
@@ -60,8 +61,10 @@
 
 #include <provision.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -119,6 +122,14 @@ inline void check(int status) {
 inline provision_status check_run(int status) {
     if (status != PROVISION_CACHED) check(status);
     return static_cast<provision_status>(status);
+}
+
+/// A duration as the C API's unsigned milliseconds: a negative one becomes 0
+/// (which the library refuses), a huge one the largest value.
+inline unsigned to_ms(std::chrono::milliseconds d) {
+    if (d.count() <= 0) return 0;
+    const auto most = static_cast<std::chrono::milliseconds::rep>(std::numeric_limits<unsigned>::max());
+    return static_cast<unsigned>(d.count() < most ? d.count() : most);
 }
 
 inline std::optional<std::string> copy(const char* text) {
@@ -282,6 +293,22 @@ public:
     /// PROVISION_CACHED. A corrupt cache is ignored with a line on stderr.
     void set_cache(const std::optional<std::string>& cache_path) {
         detail::check(provision_set_cache(handle_, cache_path ? cache_path->c_str() : nullptr));
+    }
+
+    /// Timeouts of every later request: connecting (TCP and TLS handshake)
+    /// and the whole request, body included. Defaults 5 s and 30 s; zero
+    /// throws PROVISION_ERR_ARGUMENT.
+    void set_timeouts(std::chrono::milliseconds connect, std::chrono::milliseconds total) {
+        detail::check(provision_set_timeouts(handle_, detail::to_ms(connect), detail::to_ms(total)));
+    }
+
+    /// Trusts the certificates of the PEM file at `pem_path` (an operator's
+    /// private CA) besides the system's store; nullopt goes back to the
+    /// system's store alone. The file is read now; host names are always
+    /// verified. Throws PROVISION_ERR_IO / _FORMAT for an unreadable file or
+    /// one without a certificate, and then nothing changed.
+    void set_ca_file(const std::optional<std::string>& pem_path) {
+        detail::check(provision_set_ca_file(handle_, pem_path ? pem_path->c_str() : nullptr));
     }
 
     /// Writes the current settings, including what a server's <provision>

@@ -6,6 +6,7 @@
 //   test_wrapper_cpp DEAD_URL LIVE_URL ERROR_URL TMPDIR USER PASSWORD
 // and prints `ok - NAME` / `not ok - NAME` per case, like tests/c.
 #include <provision.hpp>  // first: the wrapper must stand on its own
+#include <chrono>
 
 #include <stdexcept>
 #include <string>
@@ -81,6 +82,20 @@ void load_errors(Case& c, const Fixture& f) {
     c.check(status == PROVISION_ERR_FORMAT && !message.empty(), "a bad provision file is PROVISION_ERR_FORMAT: " + message);
 }
 
+void network_settings(Case& c, const Fixture& f) {
+    provision::Provision p = load(f, "wrap-net.conf", {f.live});
+    using std::chrono::milliseconds;
+    c.check(status_thrown([&] { p.set_timeouts(milliseconds(0), milliseconds(1000)); }) == PROVISION_ERR_ARGUMENT,
+            "a zero timeout is PROVISION_ERR_ARGUMENT");
+    c.check(status_thrown([&] { p.set_timeouts(milliseconds(2000), milliseconds(10000)); }) == PROVISION_OK,
+            "timeouts are accepted");
+    c.check(status_thrown([&] { p.set_ca_file(f.dir + "/absent.pem"); }) == PROVISION_ERR_IO,
+            "an unreadable CA file is PROVISION_ERR_IO");
+    c.check(status_thrown([&] { p.set_ca_file(std::nullopt); }) == PROVISION_OK, "nullopt goes back to the system's store");
+    p.run();
+    c.check(p.source_url() == f.live, "runs after the settings: " + p.source_url().value_or("(none)"));
+}
+
 void move_only(Case& c, const Fixture& f) {
     provision::Provision a = load(f, "wrap-move.conf", {f.live});
     int heard = 0;
@@ -120,6 +135,7 @@ int main(int argc, char** argv) {
             {"c++ wrapper: merge keeps the local part, takes the server's accounts, stores", {merge}},
             {"c++ wrapper: a server's <error> is a provision::Error with its text", {server_error}},
             {"c++ wrapper: load failures carry NOT_FOUND and FORMAT", {load_errors}},
+            {"c++ wrapper: timeouts and CA file pass through, errors carry their status", {network_settings}},
             {"c++ wrapper: move-only handle, moved-from objects throw", {move_only}},
             {"c++ wrapper: logger exceptions stay inside, loggers can be removed", {logger_rules}},
         });
