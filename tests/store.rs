@@ -3,8 +3,9 @@
 //! one; new files are private; an unwritable folder is an IO error that
 //! keeps the old file.
 //!
-//! The killed process and the unprivileged one are this test binary run
-//! again (`--ignored --exact CHILD`), selected by environment variables.
+//! The killed process and the unprivileged one are examples/store_child.rs,
+//! which `cargo test` builds with the examples, told what to do by its
+//! environment.
 
 use provision::{Provisioner, Status};
 use std::io::{BufRead, BufReader};
@@ -30,29 +31,22 @@ fn document(tag: &str) -> String {
     format!("<?xml version=\"1.0\"?>\n<options>\n  <general>{entries}\n  </general>\n</options>\n")
 }
 
-/// This binary, running only `name`, with `vars` set.
-fn child(name: &str, vars: &[(&str, &Path)]) -> Command {
-    let mut command = Command::new(env::current_exe().unwrap());
-    command.args(["--ignored", "--exact", name, "--nocapture", "--test-threads=1"]);
+/// examples/store_child, built by `cargo test` beside this test's binary
+/// (target/<profile>/deps/ -> target/<profile>/examples/).
+fn child_exe() -> PathBuf {
+    let deps = env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let exe = deps.parent().unwrap().join("examples").join("store_child");
+    assert!(exe.exists(), "{} is missing: `cargo test` builds it, or `cargo build --examples` when running one test target", exe.display());
+    exe
+}
+
+/// The child, with `vars` set.
+fn child(vars: &[(&str, &Path)]) -> Command {
+    let mut command = Command::new(child_exe());
     for (k, v) in vars {
         command.env(k, v);
     }
     command
-}
-
-/// Child: stores the two documents in turn, forever (bounded), printing a
-/// line after each store.
-#[test]
-#[ignore = "run by a_killed_store_leaves_the_old_or_the_new_document"]
-fn store_loop_child() {
-    let Some(path) = env::var_os("PROVISION_STORE_LOOP") else { return };
-    let docs = [document("old"), document("new")];
-    // The atomic write itself (what store_local ends with), so that kills
-    // land in it rather than in the parse before it.
-    for i in 0..100_000 {
-        provision::store::write_atomically(Path::new(&path), &docs[i % 2]).unwrap();
-        println!("\n<stored>");
-    }
 }
 
 #[test]
@@ -63,7 +57,7 @@ fn a_killed_store_leaves_the_old_or_the_new_document() {
     let mut seen = [0usize; 2];
     for round in 0..KILLS {
         fs::write(&path, &old).unwrap();
-        let mut process = child("store_loop_child", &[("PROVISION_STORE_LOOP", &path)])
+        let mut process = child(&[("PROVISION_STORE_LOOP", &path)])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -109,17 +103,6 @@ fn new_files_are_0600_whatever_the_umask() {
     assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644, "an existing mode is kept");
 }
 
-/// Child: stores into a folder it cannot write; prints the outcome.
-#[test]
-#[ignore = "run by an_unwritable_folder_is_an_io_error_and_keeps_the_old_file"]
-fn unwritable_child() {
-    let Some(path) = env::var_os("PROVISION_UNWRITABLE") else { return };
-    let err = provisioner().store_local(Some("<options><new/></options>"), Path::new(&path)).unwrap_err();
-    assert_eq!(err.status, Status::PROVISION_ERR_IO, "{err}");
-    assert!(err.message.contains("Config.xml"), "{err}");
-    println!("IO: {err}");
-}
-
 #[test]
 fn an_unwritable_folder_is_an_io_error_and_keeps_the_old_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -134,19 +117,14 @@ fn an_unwritable_folder_is_an_io_error_and_keeps_the_old_file() {
         let err = provisioner().store_local(Some("<options><new/></options>"), &path).unwrap_err();
         assert_eq!(err.status, Status::PROVISION_ERR_IO, "{err}");
     } else {
-        // Root writes anywhere: run the store as `nobody`, from a copy of this
-        // binary that `nobody` may execute wherever the build tree lives.
+        // Root writes anywhere: run the store as `nobody`, from a copy of the
+        // child that `nobody` may execute wherever the build tree lives.
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let exe: PathBuf = dir.path().join("store-test");
-        fs::copy(env::current_exe().unwrap(), &exe).unwrap();
+        fs::copy(child_exe(), &exe).unwrap();
         fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
-        let template = child("unwritable_child", &[("PROVISION_UNWRITABLE", &path)]);
         let mut command = Command::new(&exe);
-        command
-            .args(template.get_args())
-            .envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))))
-            .uid(65534)
-            .gid(65534);
+        command.env("PROVISION_UNWRITABLE", &path).uid(65534).gid(65534);
         // A process another test forks at the moment of the copy inherits the
         // copy's open file until it execs: "Text file busy" then only means
         // "again in a moment".
