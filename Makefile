@@ -20,7 +20,7 @@ CXXFLAGS_STRICT = -Wall -Wextra -Werror -std=c++17 -Iinclude
 LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 # Memcheck for the C and C++ suites: any memory error or leak (definite,
 # indirect or possible) fails them. `make test VALGRIND=` runs them bare.
-VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp
 
 .PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
