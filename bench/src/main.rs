@@ -5,6 +5,7 @@
 //!     provision-bench --lib target/release/libprovision.so --out BENCHMARKS.md
 //!     provision-bench --quick ...        fewer rounds and sizes (a smoke run)
 //!     provision-bench profile lib|VERSION|run|get N [REPEAT]   one thing, repeated, for a profiler
+//!     provision-bench ab N [ROUNDS]      merge and scan against the floor, in-process: an A/B of a change
 
 mod cabi;
 mod floor;
@@ -98,6 +99,7 @@ fn main() {
             Ok(())
         }
         Some("profile") => profile(&args[1..]),
+        Some("ab") => ab(&args[1..]),
         _ => options(&args).and_then(|o| run(&o)),
     };
     if let Err(e) = outcome {
@@ -163,6 +165,44 @@ fn profile(args: &[String]) -> Result<(), String> {
             let read = floor::VERSIONS.iter().find(|(v, _)| v == what).ok_or("no such version")?.1;
             black_box(read(&docs.answer));
         }
+    }
+    Ok(())
+}
+
+/// The library's merge and its scan of the answer against the floor, in
+/// interleaved rounds in one process: quicker and steadier than `make bench`
+/// for comparing two builds of a change to the scan (run each a few times:
+/// code layout alone moves these ratios by a few hundredths).
+fn ab(args: &[String]) -> Result<(), String> {
+    let (n, rounds) = match args {
+        [n] => (n.as_str(), "15"),
+        [n, rounds] => (n.as_str(), rounds.as_str()),
+        _ => return Err("ab N [ROUNDS]".into()),
+    };
+    let docs = gen::generate(n.parse().map_err(|e| format!("N: {e}"))?);
+    let rounds: usize = rounds.parse().map_err(|e| format!("ROUNDS: {e}"))?;
+    let (local, answer, significant) = (&docs.local, &docs.answer, significant());
+    let mut contestants = [
+        timing::Contestant::new("floor", || {
+            black_box(floor::VERSIONS[0].1(answer));
+        }),
+        timing::Contestant::new("merge", || {
+            black_box(lib_merge(local, answer, &significant).unwrap());
+        }),
+        timing::Contestant::new("scan of the answer", || {
+            black_box(xml::Scan::new(answer).unwrap());
+        }),
+    ];
+    timing::run_rounds(&mut contestants, rounds);
+    let floor = &contestants[0].stats;
+    for c in &contestants {
+        println!(
+            "{:<20} median {:>10.1} µs  {:.3}x the floor (fastest samples: {:.3}x)",
+            c.name,
+            c.stats.median() * 1e6,
+            c.stats.median() / floor.median(),
+            c.stats.min() / floor.min()
+        );
     }
     Ok(())
 }
