@@ -742,6 +742,33 @@ mod tests {
     }
 
     #[test]
+    fn the_attribute_fast_path_never_accepts_what_the_full_check_refuses() {
+        // Longer tags than the exhaustive test reaches: several attributes,
+        // repeated keys, references, from pieces drawn by a fixed xorshift.
+        let pieces = [
+            " ", "\t", "a", "b", "ab", "a1", "-", "=", "'", "\"", "x='y'", "a='1'", "b=\"2\"", "a=\"\"", "&amp;", "&zz;", "<",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut agreed_on_accept = 0;
+        for _ in 0..200_000 {
+            let mut raw = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut draw = state;
+            for _ in 0..1 + draw % 8 {
+                draw /= 8;
+                raw.push_str(pieces[(draw % pieces.len() as u64) as usize]);
+                draw /= pieces.len() as u64;
+            }
+            let fast = attributes_surely_valid(raw.as_bytes());
+            assert!(!fast || full_check_accepts(&raw), "{raw:?}");
+            agreed_on_accept += usize::from(fast);
+        }
+        assert!(agreed_on_accept > 10_000, "the pieces rarely form valid attributes: {agreed_on_accept}");
+    }
+
+    #[test]
     fn attributes_beyond_the_fast_path_are_still_checked() {
         let many: String = (0..12).map(|i| format!(" a{i}='{i}'")).collect();
         assert!(!attributes_surely_valid(many.as_bytes()), "more keys than the fast path holds");
