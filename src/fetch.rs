@@ -220,11 +220,6 @@ impl Default for FetchConfig {
     }
 }
 
-/// `BASE + "configuration"` as it may appear in a message.
-fn shown_configuration_url(base: &str) -> String {
-    configuration_url(base).map_or_else(|_| base.to_owned(), |url| shown(&url))
-}
-
 /// The HTTP side: one agent per handle, so connections are reused across runs.
 /// A clone shares the agent (and its connection pool).
 #[derive(Clone)]
@@ -306,12 +301,12 @@ impl Fetcher {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
             match self.try_url(base, settings, &auth, validators) {
-                Ok(fetched) => {
+                Ok((shown, fetched)) => {
                     let outcome = match &fetched {
                         Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
                         Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
                     };
-                    report(log, shown_configuration_url(base), Status::PROVISION_OK, outcome, started);
+                    report(log, shown, Status::PROVISION_OK, outcome, started);
                     return Ok(fetched);
                 }
                 Err((shown, failure)) => {
@@ -337,15 +332,15 @@ impl Fetcher {
         })
     }
 
-    /// One base URL. On failure, returns the URL as it may be shown (no
-    /// credentials) and what went wrong.
+    /// One base URL. Returns the URL as it may be shown (no credentials)
+    /// with what it answered, or with what went wrong.
     fn try_url(
         &self,
         base: &str,
         settings: &Settings,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<Fetched, (String, Failure)> {
+    ) -> std::result::Result<(String, Fetched), (String, Failure)> {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
         let shown = shown(&url);
         let fail = |f: Failure| (shown.clone(), f);
@@ -359,7 +354,7 @@ impl Fetcher {
         }
         let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
-            return Ok(Fetched::NotModified(base.to_owned()));
+            return Ok((shown, Fetched::NotModified(base.to_owned())));
         }
         let text = xml::decode(bytes);
         let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
@@ -384,12 +379,15 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok(Fetched::Answer(Answer {
-            base_url: base.to_owned(),
-            body,
-            scan,
-            validators: got,
-        }))
+        Ok((
+            shown,
+            Fetched::Answer(Answer {
+                base_url: base.to_owned(),
+                body,
+                scan,
+                validators: got,
+            }),
+        ))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
