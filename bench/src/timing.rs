@@ -70,6 +70,19 @@ impl Stats {
     pub fn max(&self) -> f64 {
         self.sorted().last().copied().unwrap_or(f64::NAN)
     }
+
+    /// The median over rounds of this contestant's sample divided by
+    /// `other`'s sample of the same round: a paired comparison, which a
+    /// slow spell of the machine during some rounds leaves alone, where a
+    /// ratio of the two medians may take one contestant's slow rounds and
+    /// the other's fast ones. Both must come from the same `run_rounds`.
+    pub fn paired_ratio(&self, other: &Stats) -> f64 {
+        assert_eq!(self.samples.len(), other.samples.len(), "not timed in the same rounds");
+        Stats {
+            samples: self.samples.iter().zip(&other.samples).map(|(a, b)| a / b).collect(),
+        }
+        .median()
+    }
 }
 
 pub struct Contestant<'a> {
