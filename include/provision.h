@@ -20,25 +20,6 @@
 #include <stdlib.h>
 
 /**
- * Elements nested deeper than this are refused. Configs are a few levels
- * deep; the bound keeps a hostile document from costing a deep tree (and a
- * deep recursive drop) in the provision file parser.
- */
-#define MAX_DEPTH 100
-
-/**
- * Start tags longer than this (name and attributes) are refused: no real
- * config carries a 64 KiB attribute, and it bounds the attribute checks,
- * whose duplicate test is quadratic in the number of attributes.
- */
-#define MAX_TAG_BYTES (64 * 1024)
-
-/**
- * At most this many attributes on one element, for the same reason.
- */
-#define MAX_ATTRIBUTES 256
-
-/**
  * Result of every fallible call. `#[repr(C)]` with explicit values because
  * softphones and the Python binding compare against these numbers. The
  * variants carry their C names so that code, header and docs say the same.
