@@ -112,8 +112,8 @@ extern "C" {
  * Returns PROVISION_OK; PROVISION_ERR_NOT_FOUND when the file does not exist
  * (provisioning is off); PROVISION_ERR_IO when it cannot be read (a folder,
  * no permission); PROVISION_ERR_FORMAT when it is malformed (the message
- * names the file, line and element); PROVISION_ERR_ARGUMENT for NULL or
- * non-UTF-8 arguments.
+ * names the file, line and element) or larger than 4 MiB;
+ * PROVISION_ERR_ARGUMENT for NULL or non-UTF-8 arguments.
  *
  * # Safety
  * `provision_path` is NULL or a NUL-terminated string; `out` is NULL or
@@ -174,7 +174,8 @@ int provision_set_timeouts(Provision *p, unsigned int connect_ms, unsigned int t
  * during this call; host names are always verified.
  *
  * Returns PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
- * PROVISION_ERR_FORMAT when it holds no PEM certificate; PROVISION_ERR_ARGUMENT
+ * PROVISION_ERR_FORMAT when it holds no PEM certificate or is larger than
+ * 4 MiB; PROVISION_ERR_ARGUMENT
  * for a NULL handle or a non-UTF-8 path. After a failure the trusted
  * certificates are unchanged.
  *
@@ -191,7 +192,8 @@ int provision_set_ca_file(Provision *p, const char *pem_path);
  *
  * Returns PROVISION_OK; PROVISION_ERR_CREDENTIALS before any request when
  * credentials are needed and missing; PROVISION_ERR_FORMAT or
- * PROVISION_ERR_IO for a bad local config (nothing is fetched);
+ * PROVISION_ERR_IO for a bad local config (malformed, unreadable or larger
+ * than 64 MiB; nothing is fetched);
  * PROVISION_ERR_SERVER when a server answered `<error>` (the last error is
  * exactly its text, to show the user); PROVISION_ERR_FETCH when every URL
  * failed otherwise (the last error lists each URL and why). A failed run

@@ -14,6 +14,7 @@ pub mod merge;
 pub mod provision_file;
 pub mod provision_section;
 pub mod provisioner;
+pub mod read_file;
 pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::xml::{self, Element};
+use crate::read_file::{read_file, ReadError, MAX_SMALL_FILE_BYTES};
 use std::path::Path;
 
 /// The section names the vendor's guide lists as valid `significant_sections`.
@@ -86,14 +87,15 @@ impl Settings {
     /// (provisioning is off), not an error of the file.
     pub fn load(path: &Path) -> Result<Settings> {
         let shown = path.display();
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_file(path, MAX_SMALL_FILE_BYTES) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 return Err(Error::new(
                     crate::Status::PROVISION_ERR_NOT_FOUND,
                     format!("{shown}: no provision file: provisioning is off"),
                 ));
             }
+            Err(e @ ReadError::TooLarge(_)) => return Err(Error::format(format!("{shown}: the provision file is {e}"))),
             Err(e) => return Err(Error::io(format!("{shown}: cannot read the provision file: {e}"))),
         };
         let text = xml::decode(bytes).map_err(|e| Error::format(format!("{shown}: {e}")))?;

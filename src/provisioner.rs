@@ -19,6 +19,7 @@ use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
+use crate::read_file::{read_file, ReadError, MAX_DOCUMENT_BYTES};
 use crate::store;
 use crate::tls;
 use crate::xml::{self, Scan};
@@ -440,9 +441,10 @@ fn read_local(path: &Path) -> Result<Option<(String, Scan)>> {
 /// `None` when the file does not exist.
 pub(crate) fn read_document(path: &Path, what: &str) -> Result<Option<(String, Scan)>> {
     let shown = path.display();
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_file(path, MAX_DOCUMENT_BYTES) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e @ ReadError::TooLarge(_)) => return Err(Error::format(format!("{shown}: {what} is {e}"))),
         Err(e) => return Err(Error::io(format!("{shown}: cannot read {what}: {e}"))),
     };
     let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));

@@ -113,3 +113,30 @@ fn a_local_config_with_a_byte_order_mark_merges_cleanly() {
     let accounts = "<accounts><account><username>srv-user</username><host>sip.example.net</host></account></accounts>";
     assert_eq!(outcome.config, text.replace("<accounts>old</accounts>", accounts));
 }
+
+#[test]
+fn an_endless_or_oversized_file_is_refused_by_its_size() {
+    // /dev/zero never ends: read whole, it would take the host's memory.
+    let endless = std::path::Path::new("/dev/zero");
+    let server = serve_ok(ANSWER);
+    let p = provisioner(&[server.url("/")]);
+    let err = p.run(Some(endless)).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+    assert_eq!(err.message, "/dev/zero: the local config is larger than 64 MiB");
+    assert!(server.requests().is_empty(), "no request for a run that could not merge");
+
+    let err = Provisioner::load(endless).err().expect("refused");
+    assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+    assert_eq!(err.message, "/dev/zero: the provision file is larger than 4 MiB");
+
+    let err = p.set_ca_file(Some(endless)).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+    assert_eq!(err.message, "/dev/zero: the CA file is larger than 4 MiB");
+
+    // A regular file one byte over the bound (sparse: no disk used).
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("provision.conf");
+    fs::File::create(&big).unwrap().set_len(4 * 1024 * 1024 + 1).unwrap();
+    let err = Provisioner::load(&big).err().expect("refused");
+    assert!(err.message.ends_with("provision.conf: the provision file is larger than 4 MiB"), "{err}");
+}
