@@ -47,10 +47,7 @@ pub fn load_usable(path: &Path, wanted: impl Fn(&str) -> bool) -> Option<(String
 
 /// The status of a run that the cache served, with why the URLs failed.
 pub fn served_from(why: Error) -> Error {
-    Error::new(
-        Status::PROVISION_CACHED,
-        format!("served from the last-known-good cache: {}", why.message),
-    )
+    Error::new(Status::PROVISION_CACHED, format!("served from the last-known-good cache: {}", why.message))
 }
 
 #[cfg(test)]

@@ -253,7 +253,9 @@ mod tests {
         assert!(header.contains("username*=UTF-8''j%C3%BCrgen"), "{header}");
         let hashed = Challenge::parse("Digest realm=r, nonce=n, qop=auth, userhash=true").unwrap().unwrap();
         let header = hashed.answer("bob", "pw", "/", "cn");
-        assert!(header.contains(&format!("username=\"{}\"", Hash::Md5.hex("bob:r"))) && header.ends_with("userhash=true"));
+        assert!(
+            header.contains(&format!("username=\"{}\"", Hash::Md5.hex("bob:r"))) && header.ends_with("userhash=true")
+        );
     }
 
     #[test]

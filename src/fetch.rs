@@ -129,20 +129,14 @@ struct Auth {
 
 impl Auth {
     fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
-        let mut auth = Auth {
-            header: None,
-            query: None,
-            digest: None,
-            derived: Vec::new(),
-            password: String::new(),
-        };
+        let mut auth = Auth { header: None, query: None, digest: None, derived: Vec::new(), password: String::new() };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
         };
         match settings.authentication_type {
             AuthType::Basic => {
-                let token = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", c.user, c.password).as_bytes());
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.user, c.password).as_bytes());
                 auth.header = Some(format!("Basic {token}"));
                 auth.derived.push(token);
             }
@@ -250,11 +244,7 @@ impl Fetcher {
             .tls_config(tls)
             .build()
             .new_agent();
-        Fetcher {
-            agent,
-            config,
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
-        }
+        Fetcher { agent, config, user_agent: DEFAULT_USER_AGENT.to_owned() }
     }
 
     /// What this fetcher was built from; a setter changes a copy and builds
@@ -270,15 +260,17 @@ impl Fetcher {
 
     /// This fetcher, sending `user_agent` instead of the default.
     pub fn with_user_agent(&self, user_agent: &str) -> Fetcher {
-        Fetcher {
-            user_agent: user_agent.to_owned(),
-            ..self.clone()
-        }
+        Fetcher { user_agent: user_agent.to_owned(), ..self.clone() }
     }
 
     /// Tries each base URL in turn; the first usable answer wins. Each
     /// attempt is reported to `log`, scrubbed like the error messages.
-    pub fn first_answer(&self, settings: &Settings, credentials: Option<&Credentials>, log: Option<&Sink>) -> Result<Answer> {
+    pub fn first_answer(
+        &self,
+        settings: &Settings,
+        credentials: Option<&Credentials>,
+        log: Option<&Sink>,
+    ) -> Result<Answer> {
         match self.first_fetched(settings, credentials, None, log)? {
             Fetched::Answer(answer) => Ok(answer),
             Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
@@ -325,10 +317,7 @@ impl Fetcher {
         }
         Err(match server_error {
             Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
-            None => Error::new(
-                Status::PROVISION_ERR_FETCH,
-                format!("no base URL succeeded: {}", failures.join("; ")),
-            ),
+            None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
         })
     }
 
@@ -379,15 +368,7 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok((
-            shown,
-            Fetched::Answer(Answer {
-                base_url: base.to_owned(),
-                body,
-                scan,
-                validators: got,
-            }),
-        ))
+        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got })))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
@@ -419,16 +400,8 @@ impl Fetcher {
                 continue;
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let got = Validators {
-                etag: header("etag"),
-                last_modified: header("last-modified"),
-            };
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .read_to_vec()
-                .map_err(describe)?;
+            let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
+            let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(describe)?;
             return Ok((status, body, got));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
@@ -465,7 +438,8 @@ fn digest_answer(
     credentials: &Credentials,
 ) -> std::result::Result<Option<String>, String> {
     let offers = response.headers().get_all("www-authenticate").iter().filter_map(|v| v.to_str().ok());
-    let challenge = digest::Challenge::pick(offers).map_err(|why| format!("HTTP 401 with a Digest challenge that cannot be answered: {why}"))?;
+    let challenge = digest::Challenge::pick(offers)
+        .map_err(|why| format!("HTTP 401 with a Digest challenge that cannot be answered: {why}"))?;
     let target = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),

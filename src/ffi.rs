@@ -41,11 +41,7 @@ struct Handed {
 
 impl Provision {
     fn new(core: Provisioner) -> Provision {
-        Provision {
-            core: Arc::new(core),
-            handed: Mutex::new(Handed::default()),
-            refresh: Mutex::new(None),
-        }
+        Provision { core: Arc::new(core), handed: Mutex::new(Handed::default()), refresh: Mutex::new(None) }
     }
 
     /// The handed-out copies, brought up to date with the last outcome.
@@ -142,9 +138,7 @@ unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(Error::argument(format!("{name} is NULL")));
     }
-    CStr::from_ptr(ptr)
-        .to_str()
-        .map_err(|_| Error::argument(format!("{name} is not UTF-8")))
+    CStr::from_ptr(ptr).to_str().map_err(|_| Error::argument(format!("{name} is not UTF-8")))
 }
 
 /// An optional string argument: NULL is `None`.
@@ -231,7 +225,11 @@ pub unsafe extern "C" fn provision_free(p: *mut Provision) {
 /// `p` is NULL or a live handle; `user` and `password` are NULL or
 /// NUL-terminated strings.
 #[no_mangle]
-pub unsafe extern "C" fn provision_set_credentials(p: *mut Provision, user: *const c_char, password: *const c_char) -> c_int {
+pub unsafe extern "C" fn provision_set_credentials(
+    p: *mut Provision,
+    user: *const c_char,
+    password: *const c_char,
+) -> c_int {
     call(|| {
         let h = handle(p)?;
         let user = arg_str(user, "user")?;
@@ -401,7 +399,6 @@ pub extern "C" fn provision_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-
 /// Tells the library whether any call is up (`active` non-zero) or none is
 /// (0). While a call is up, `provision_run` returns PROVISION_ERR_DEFERRED
 /// and the refresh worker makes no request; a refresh that fell due during
@@ -508,7 +505,13 @@ pub unsafe extern "C" fn provision_start_refresh(
 /// Receives one record per base URL a run tries; see `provision_set_logger`.
 #[allow(non_camel_case_types)]
 pub type provision_log_cb = Option<
-    unsafe extern "C" fn(url: *const c_char, status: c_int, outcome: *const c_char, elapsed_ms: u64, userdata: *mut c_void),
+    unsafe extern "C" fn(
+        url: *const c_char,
+        status: c_int,
+        outcome: *const c_char,
+        elapsed_ms: u64,
+        userdata: *mut c_void,
+    ),
 >;
 
 /// A host's log callback and its pointer.
@@ -691,7 +694,11 @@ mod tests {
                 let got = f();
                 panic_in_this_thread(false);
                 assert_eq!(got, internal, "{name}");
-                assert!(last_error().starts_with("internal error (a bug in libprovision): forced panic"), "{name}: {}", last_error());
+                assert!(
+                    last_error().starts_with("internal error (a bug in libprovision): forced panic"),
+                    "{name}: {}",
+                    last_error()
+                );
                 exercised.push(name);
             };
             status("provision_load", &|| provision_load(file.as_ptr(), out));

@@ -93,12 +93,8 @@ fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String],
         cursor = section.span.end;
     }
 
-    let missing: Vec<&Section> = answer
-        .scan
-        .sections
-        .iter()
-        .filter(|s| is_provisioned(&s.name) && !local.scan.has_section(&s.name))
-        .collect();
+    let missing: Vec<&Section> =
+        answer.scan.sections.iter().filter(|s| is_provisioned(&s.name) && !local.scan.has_section(&s.name)).collect();
     if missing.is_empty() {
         put(&local.text[cursor..]);
         return;
@@ -236,7 +232,10 @@ mod tests {
 
     #[test]
     fn an_empty_root_is_opened() {
-        assert_eq!(run(Some("<options a='1' />"), ANSWER, &["codecs"]), "<options a='1'>\n<codecs>srv</codecs>\n</options>");
+        assert_eq!(
+            run(Some("<options a='1' />"), ANSWER, &["codecs"]),
+            "<options a='1'>\n<codecs>srv</codecs>\n</options>"
+        );
     }
 
     #[test]

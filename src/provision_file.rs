@@ -5,8 +5,8 @@
 //! not (unknown elements are ignored, so newer files still load).
 
 use crate::error::{Error, Result};
-use crate::xml::{self, Element};
 use crate::read_file::{read_file, ReadError, MAX_SMALL_FILE_BYTES};
+use crate::xml::{self, Element};
 use std::path::Path;
 
 /// The section names the vendor's guide lists as valid `significant_sections`.
@@ -95,7 +95,9 @@ impl Settings {
                     format!("{shown}: no provision file: provisioning is off"),
                 ));
             }
-            Err(e @ ReadError::TooLarge(_)) => return Err(Error::format(format!("{shown}: the provision file is {e}"))),
+            Err(e @ ReadError::TooLarge(_)) => {
+                return Err(Error::format(format!("{shown}: the provision file is {e}")))
+            }
             Err(e) => return Err(Error::io(format!("{shown}: cannot read the provision file: {e}"))),
         };
         let text = xml::decode(bytes).map_err(|e| Error::format(format!("{shown}: {e}")))?;
@@ -120,10 +122,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, element: &Element, message: impl std::fmt::Display) -> Error {
-        Error::format(format!(
-            "{}: line {}: <{}>: {message}",
-            self.source, element.line, element.name
-        ))
+        Error::format(format!("{}: line {}: <{}>: {message}", self.source, element.line, element.name))
     }
 
     /// The one child of that name, if any; a repeated element is ambiguous.
@@ -191,10 +190,7 @@ impl Parser<'_> {
         let mut names: Vec<String> = Vec::new();
         for name in element.text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !valid.contains(&name) {
-                return Err(self.error(
-                    element,
-                    format!("unknown {what} '{name}' (valid: {})", valid.join(",")),
-                ));
+                return Err(self.error(element, format!("unknown {what} '{name}' (valid: {})", valid.join(","))));
             }
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_owned());
@@ -229,9 +225,9 @@ impl Parser<'_> {
         }
         if let Some(e) = self.single(options, "refresh_rate")? {
             let text = e.text.trim();
-            settings.refresh_rate = text.parse().map_err(|_| {
-                self.error(e, format!("'{text}' is not a whole number of seconds (0 or more)"))
-            })?;
+            settings.refresh_rate = text
+                .parse()
+                .map_err(|_| self.error(e, format!("'{text}' is not a whole number of seconds (0 or more)")))?;
         }
         Ok(())
     }

@@ -116,10 +116,7 @@ mod tests {
             password: "p\r\nä \"'\t]]> &amp;".into(),
             refresh_rate: 3600,
             significant_sections: vec!["accounts".into(), "provision".into(), "codecs".into()],
-            addressbook: Addressbook {
-                use_addressbook: true,
-                restrictions: vec!["update".into()],
-            },
+            addressbook: Addressbook { use_addressbook: true, restrictions: vec!["update".into()] },
         }
     }
 

@@ -146,10 +146,7 @@ impl Provisioner {
             ));
         }
         // The kept answer stays: a 304 reuses it only for the credentials it was asked with.
-        state.credentials = Some(Credentials {
-            user: user.to_owned(),
-            password: password.to_owned(),
-        });
+        state.credentials = Some(Credentials { user: user.to_owned(), password: password.to_owned() });
         Ok(())
     }
 
@@ -261,10 +258,7 @@ impl Provisioner {
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
-        let condition = kept.as_deref().map(|k| Condition {
-            base_url: &k.base_url,
-            validators: &k.validators,
-        });
+        let condition = kept.as_deref().map(|k| Condition { base_url: &k.base_url, validators: &k.validators });
         let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition, log.as_ref());
         let (source, cached) = match fetched {
             Ok(Fetched::Answer(answer)) => (
@@ -288,12 +282,8 @@ impl Provisioner {
         };
 
         let answer = source.doc();
-        let provisioned: Vec<String> = settings
-            .significant_sections
-            .iter()
-            .filter(|s| answer.scan.has_section(s))
-            .cloned()
-            .collect();
+        let provisioned: Vec<String> =
+            settings.significant_sections.iter().filter(|s| answer.scan.has_section(s)).cloned().collect();
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
         let outcome = Outcome {
             config: merge::merge(local_doc, answer, &provisioned),
@@ -320,11 +310,7 @@ impl Provisioner {
         if let Some(new) = adopted.filter(|new| *new != *state.settings) {
             state.settings = Arc::new(new);
         }
-        Ok(Report {
-            outcome,
-            changed,
-            cached,
-        })
+        Ok(Report { outcome, changed, cached })
     }
 
     /// Writes the cache unless it already holds this answer.
@@ -332,10 +318,7 @@ impl Provisioner {
         if lock(&self.state).cache_holds.as_ref().is_some_and(|k| Arc::ptr_eq(k, kept)) {
             return;
         }
-        let doc = Doc {
-            text: &kept.body,
-            scan: &kept.scan,
-        };
+        let doc = Doc { text: &kept.body, scan: &kept.scan };
         match cache::store(path, doc, provisioned) {
             Ok(()) => {
                 let mut state = lock(&self.state);
@@ -400,9 +383,8 @@ impl Provisioner {
             }
         };
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
-        let local = merge::strip(Doc { text, scan: &scan }, |name| {
-            last.as_ref().is_some_and(|l| l.is_provisioned(name))
-        });
+        let local =
+            merge::strip(Doc { text, scan: &scan }, |name| last.as_ref().is_some_and(|l| l.is_provisioned(name)));
         store::write_atomically(path, &local)
     }
 }
@@ -419,10 +401,9 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
     if !settings.use_authentication {
         return Ok(None);
     }
-    let credentials = given.cloned().unwrap_or_else(|| Credentials {
-        user: settings.user.clone(),
-        password: settings.password.clone(),
-    });
+    let credentials = given
+        .cloned()
+        .unwrap_or_else(|| Credentials { user: settings.user.clone(), password: settings.password.clone() });
     if credentials.user.is_empty() {
         return Err(Error::new(
             Status::PROVISION_ERR_CREDENTIALS,
@@ -462,10 +443,7 @@ enum Source {
 impl Source {
     fn doc(&self) -> Doc<'_> {
         match self {
-            Source::Server(k) => Doc {
-                text: &k.body,
-                scan: &k.scan,
-            },
+            Source::Server(k) => Doc { text: &k.body, scan: &k.scan },
             Source::Cache((text, scan)) => Doc { text, scan },
         }
     }

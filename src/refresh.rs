@@ -52,16 +52,17 @@ struct Shared {
 
 impl Refresher {
     /// Starts the worker. PROVISION_ERR_ARGUMENT when `refresh_rate` is 0.
-    pub fn start(provisioner: Arc<Provisioner>, local_config: Option<PathBuf>, callback: Callback) -> Result<Refresher> {
+    pub fn start(
+        provisioner: Arc<Provisioner>,
+        local_config: Option<PathBuf>,
+        callback: Callback,
+    ) -> Result<Refresher> {
         if provisioner.settings().refresh_rate == 0 {
             return Err(Error::argument(
                 "refresh_rate is 0: the provision file asks for provisioning once at start-up only",
             ));
         }
-        let shared = Arc::new(Shared {
-            provisioner,
-            stop: AtomicBool::new(false),
-        });
+        let shared = Arc::new(Shared { provisioner, stop: AtomicBool::new(false) });
         let thread = thread::Builder::new()
             .name("provision-refresh".into())
             .spawn({
@@ -69,11 +70,7 @@ impl Refresher {
                 move || work(&shared, local_config, callback)
             })
             .map_err(|e| Error::new(Status::PROVISION_ERR_INTERNAL, format!("cannot start the refresh worker: {e}")))?;
-        Ok(Refresher {
-            worker: thread.thread().id(),
-            shared,
-            thread: Some(thread),
-        })
+        Ok(Refresher { worker: thread.thread().id(), shared, thread: Some(thread) })
     }
 
     /// Whether the worker still works: not asked to stop, and not ended by a
@@ -127,11 +124,7 @@ impl Plan {
     /// Right away without a run so far; after a back-off when the last run
     /// failed; a period after the last success otherwise (see `follow`).
     fn new(history: History, period: Duration) -> Plan {
-        let mut plan = Plan {
-            due: Instant::now(),
-            failures: 0,
-            seen_success: None,
-        };
+        let mut plan = Plan { due: Instant::now(), failures: 0, seen_success: None };
         if let Some(failed) = history.last_failure.filter(|f| history.last_success < Some(*f)) {
             plan.seen_success = history.last_success;
             plan.failed(failed, period);
@@ -182,8 +175,13 @@ fn work(shared: &Shared, local_config: Option<PathBuf>, mut callback: Callback) 
         if plan.follow(provisioner.history(), period) {
             continue; // the softphone's own run succeeded meanwhile
         }
-        let result = catch_unwind(AssertUnwindSafe(|| provisioner.attempt(local_config.as_deref())))
-            .unwrap_or_else(|_| Err(Error::new(Status::PROVISION_ERR_INTERNAL, "internal error (a bug in libprovision): the refresh attempt panicked")));
+        let result =
+            catch_unwind(AssertUnwindSafe(|| provisioner.attempt(local_config.as_deref()))).unwrap_or_else(|_| {
+                Err(Error::new(
+                    Status::PROVISION_ERR_INTERNAL,
+                    "internal error (a bug in libprovision): the refresh attempt panicked",
+                ))
+            });
         if matches!(&result, Err(e) if e.status == Status::PROVISION_ERR_DEFERRED) {
             continue; // a call came up just now: wait for its hang-up
         }

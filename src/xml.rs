@@ -48,11 +48,7 @@ impl XmlError {
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         // Count characters, not bytes: skip UTF-8 continuation bytes.
         let column = before[line_start..].iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
-        XmlError {
-            line,
-            column,
-            message: message.into(),
-        }
+        XmlError { line, column, message: message.into() }
     }
 }
 
@@ -108,13 +104,7 @@ pub struct Checked<'a> {
 impl<'a> Checked<'a> {
     pub fn new(text: &'a str) -> Self {
         let offset = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
-        Checked {
-            reader: Reader::from_str(&text[offset..]),
-            bytes: text.as_bytes(),
-            offset,
-            open: 0,
-            root_seen: false,
-        }
+        Checked { reader: Reader::from_str(&text[offset..]), bytes: text.as_bytes(), offset, open: 0, root_seen: false }
     }
 
     fn error(&self, pos: usize, message: impl Into<String>) -> XmlError {
@@ -205,10 +195,7 @@ impl<'a> Checked<'a> {
                 check_reference(r).map_err(|m| self.error(start, m))?;
             }
             Event::DocType(_) => {
-                return Err(self.error(
-                    start,
-                    "a DOCTYPE is not allowed (entities are never declared or expanded)",
-                ));
+                return Err(self.error(start, "a DOCTYPE is not allowed (entities are never declared or expanded)"));
             }
             Event::Decl(d) => {
                 if let Some(Ok(encoding)) = d.encoding() {
@@ -462,13 +449,8 @@ pub struct Scan {
 impl Scan {
     /// Reads the whole document once, checking it as it goes.
     pub fn new(text: &str) -> Result<Scan, XmlError> {
-        let mut scan = Scan {
-            root_name: String::new(),
-            root_start: 0..0,
-            root_end: None,
-            root_end_lead: 0,
-            sections: Vec::new(),
-        };
+        let mut scan =
+            Scan { root_name: String::new(), root_start: 0..0, root_end: None, root_end_lead: 0, sections: Vec::new() };
         // Start of the run of blank text that ends where the next item starts.
         let mut blank_from: Option<usize> = None;
         let mut open_section: Option<Section> = None;
@@ -593,8 +575,8 @@ impl Element {
                 }
                 Event::GeneralRef(r) => {
                     if let Some(current) = stack.last_mut() {
-                        let resolved = resolve_reference(r)
-                            .map_err(|m| XmlError::at(text.as_bytes(), item.span.start, m))?;
+                        let resolved =
+                            resolve_reference(r).map_err(|m| XmlError::at(text.as_bytes(), item.span.start, m))?;
                         current.text.push_str(&resolved);
                     }
                 }
@@ -616,7 +598,8 @@ mod tests {
 
     #[test]
     fn scan_records_sections_with_their_indentation() {
-        let doc = "<?xml version=\"1.0\"?>\n<options a=\"1\">\n  <general/>\n  <accounts><account/></accounts>\n</options>\n";
+        let doc =
+            "<?xml version=\"1.0\"?>\n<options a=\"1\">\n  <general/>\n  <accounts><account/></accounts>\n</options>\n";
         let scan = Scan::new(doc).unwrap();
         assert_eq!(scan.root_name, "options");
         let names: Vec<_> = scan.sections.iter().map(|s| s.name.as_str()).collect();
@@ -746,7 +729,8 @@ mod tests {
         // Longer tags than the exhaustive test reaches: several attributes,
         // repeated keys, references, from pieces drawn by a fixed xorshift.
         let pieces = [
-            " ", "\t", "a", "b", "ab", "a1", "-", "=", "'", "\"", "x='y'", "a='1'", "b=\"2\"", "a=\"\"", "&amp;", "&zz;", "<",
+            " ", "\t", "a", "b", "ab", "a1", "-", "=", "'", "\"", "x='y'", "a='1'", "b=\"2\"", "a=\"\"", "&amp;",
+            "&zz;", "<",
         ];
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut agreed_on_accept = 0;

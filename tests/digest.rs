@@ -106,11 +106,7 @@ impl Checker {
 }
 
 fn digest_server(algorithm: &'static str) -> common::Server {
-    let checker = Checker {
-        algorithm,
-        issued: Mutex::new(Vec::new()),
-        counter: AtomicUsize::new(0),
-    };
+    let checker = Checker { algorithm, issued: Mutex::new(Vec::new()), counter: AtomicUsize::new(0) };
     serve(move |r| checker.reply(r))
 }
 
@@ -155,7 +151,10 @@ fn a_wrong_password_fails_that_url_once_and_falls_back() {
 fn a_challenge_that_cannot_be_answered_says_why() {
     let server = serve(|_| Reply::Http {
         status: 401,
-        headers: vec![("WWW-Authenticate".into(), "Digest realm=\"r\", nonce=\"n\", qop=\"auth\", algorithm=SHA-512-256".into())],
+        headers: vec![(
+            "WWW-Authenticate".into(),
+            "Digest realm=\"r\", nonce=\"n\", qop=\"auth\", algorithm=SHA-512-256".into(),
+        )],
         body: Vec::new(),
     });
     let p = provisioner(&[server.url("/")], &options(USER, PASSWORD));

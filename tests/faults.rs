@@ -72,7 +72,9 @@ fn reset() -> Reply {
 /// bounded here only so that the server stops by itself.
 fn endless() -> Reply {
     Reply::With(Box::new(|s: &mut dyn Stream| {
-        if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n<options>").is_err() {
+        if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n<options>")
+            .is_err()
+        {
             return;
         }
         let chunk = vec![b' '; 64 * 1024];
@@ -121,20 +123,12 @@ struct Fault {
 }
 
 fn fault(name: &'static str, reply: impl Fn() -> Reply + Send + Sync + 'static, reason: &'static str) -> Fault {
-    Fault {
-        name,
-        reply: Box::new(reply),
-        reason,
-        server_error: false,
-    }
+    Fault { name, reply: Box::new(reply), reason, server_error: false }
 }
 
 fn faults() -> Vec<Fault> {
-    let redirect_loop = || Reply::Http {
-        status: 301,
-        headers: vec![("Location".into(), "/configuration".into())],
-        body: Vec::new(),
-    };
+    let redirect_loop =
+        || Reply::Http { status: 301, headers: vec![("Location".into(), "/configuration".into())], body: Vec::new() };
     let mut all = vec![
         fault("accept then silence", silence, "timed out"),
         fault("trickle", trickle, "timed out"),
@@ -145,7 +139,11 @@ fn faults() -> Vec<Fault> {
         fault("403", status(403, ""), "HTTP 403"),
         fault("500", status(500, "<html>oops</html>"), "HTTP 500"),
         fault("empty 200", status(200, ""), "not well-formed"),
-        fault("HTML 200", status(200, "<html><body><p>Sign in to the hotspot</p></body></html>"), "none of the significant sections"),
+        fault(
+            "HTML 200",
+            status(200, "<html><body><p>Sign in to the hotspot</p></body></html>"),
+            "none of the significant sections",
+        ),
         fault("endless body", endless, "larger than"),
         fault("gzip bomb", gzip_bomb, "larger than"),
         fault("wrong Content-Length", short_content_length, "not well-formed"),
@@ -167,8 +165,7 @@ fn start(reply: Box<dyn Fn() -> Reply + Send + Sync>) -> Server {
 
 fn provisioner(urls: &[String]) -> Provisioner {
     let p = Provisioner::from_xml(&provision_xml(urls, NO_AUTH, "accounts")).unwrap();
-    p.set_timeouts(Duration::from_millis(CONNECT_MS.into()), Duration::from_millis(TOTAL_MS.into()))
-        .unwrap();
+    p.set_timeouts(Duration::from_millis(CONNECT_MS.into()), Duration::from_millis(TOTAL_MS.into())).unwrap();
     p
 }
 

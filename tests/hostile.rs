@@ -19,7 +19,8 @@ fn hostile_answers() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE options [\n <!ENTITY lol \"lol\">\n \
                   <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n]>\n\
                   <options><accounts>&lol2;</accounts></options>";
-    let external = "<!DOCTYPE options [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><options><accounts>&xxe;</accounts></options>";
+    let external =
+        "<!DOCTYPE options [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><options><accounts>&xxe;</accounts></options>";
     let mut latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><options><accounts>J".to_vec();
     latin1.extend_from_slice(&[0xfc]); // 'ü' in Latin-1
     latin1.extend_from_slice(b"rgen</accounts></options>");

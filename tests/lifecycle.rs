@@ -47,11 +47,7 @@ fn seen(result: &Result<Report>) -> Seen {
             changed: r.changed,
             config: Some(r.outcome.config.clone()),
         },
-        Err(e) => Seen {
-            status: e.status,
-            changed: false,
-            config: None,
-        },
+        Err(e) => Seen { status: e.status, changed: false, config: None },
     }
 }
 
@@ -323,11 +319,7 @@ fn a_corrupt_cache_is_ignored() {
 #[test]
 fn a_304_keeps_the_config_and_reports_no_change() {
     let server = serve(|r| match r.header("if-none-match") {
-        Some("\"v1\"") => Reply::Http {
-            status: 304,
-            headers: vec![],
-            body: vec![],
-        },
+        Some("\"v1\"") => Reply::Http { status: 304, headers: vec![], body: vec![] },
         _ => Reply::Http {
             status: 200,
             headers: vec![
@@ -353,11 +345,7 @@ fn a_304_keeps_the_config_and_reports_no_change() {
 
 #[test]
 fn a_304_that_was_not_asked_for_fails_that_url() {
-    let odd = serve(|_| Reply::Http {
-        status: 304,
-        headers: vec![],
-        body: vec![],
-    });
+    let odd = serve(|_| Reply::Http { status: 304, headers: vec![], body: vec![] });
     let good = serve_ok(ANSWER);
     let p = provisioner(&[odd.url("/"), good.url("/")], 0, "accounts");
     assert_eq!(p.run(None).unwrap().source_url, good.url("/"));

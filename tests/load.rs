@@ -19,8 +19,12 @@ fn load_statuses_follow_the_contract() {
     assert_eq!(err.status, Status::PROVISION_ERR_FORMAT);
     assert!(err.message.contains("provision.conf: line 2, column 14"), "{err}");
 
-    fs::write(&missing, "<provision><base_urls><base_url>http://h/</base_url></base_urls>\
-                         <significant_sections>accounts</significant_sections></provision>").unwrap();
+    fs::write(
+        &missing,
+        "<provision><base_urls><base_url>http://h/</base_url></base_urls>\
+                         <significant_sections>accounts</significant_sections></provision>",
+    )
+    .unwrap();
     let p = Provisioner::load(&missing).unwrap();
     assert_eq!(p.settings().base_urls, ["http://h/"]);
 }

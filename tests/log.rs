@@ -33,11 +33,7 @@ fn each_url_tried_is_logged_in_order_with_its_outcome() {
 
     let heard = heard.lock().unwrap();
     let seen: Vec<(&str, Status)> = heard.iter().map(|a| (a.url.as_str(), a.status)).collect();
-    let urls = [
-        format!("{}configuration", dead.url()),
-        refusing.url("/a/configuration"),
-        live.url("/b/configuration"),
-    ];
+    let urls = [format!("{}configuration", dead.url()), refusing.url("/a/configuration"), live.url("/b/configuration")];
     assert_eq!(
         seen,
         [
@@ -125,11 +121,8 @@ fn the_user_agent_is_the_default_until_the_host_sets_its_own() {
     p.run(None).unwrap();
     p.set_user_agent(None).unwrap();
     p.run(None).unwrap();
-    let agents: Vec<String> = live
-        .requests()
-        .iter()
-        .map(|r| r.header("user-agent").unwrap_or("(none)").to_owned())
-        .collect();
+    let agents: Vec<String> =
+        live.requests().iter().map(|r| r.header("user-agent").unwrap_or("(none)").to_owned()).collect();
     assert_eq!(agents, [DEFAULT_USER_AGENT, "Softphone/2.0 (libprovision)", DEFAULT_USER_AGENT]);
     assert_eq!(DEFAULT_USER_AGENT, format!("libprovision/{}", env!("CARGO_PKG_VERSION")));
 }

@@ -21,7 +21,18 @@ fn section(tag: String) -> impl Strategy<Value = String> {
 
 fn separator() -> impl Strategy<Value = &'static str> {
     prop::sample::select(
-        &["", "\n", "\n  ", "\n\t", "\r\n  ", " <!-- between -->\n  ", "\n\n    ", "\n  text\n  ", "a &amp; b", "\n x &#65; \n"][..],
+        &[
+            "",
+            "\n",
+            "\n  ",
+            "\n\t",
+            "\r\n  ",
+            " <!-- between -->\n  ",
+            "\n\n    ",
+            "\n  text\n  ",
+            "a &amp; b",
+            "\n x &#65; \n",
+        ][..],
     )
 }
 
@@ -32,13 +43,15 @@ fn document(tag: &'static str) -> impl Strategy<Value = String> {
     let root = prop::sample::select(&["options", "config"][..]);
     let attrs = prop::sample::select(&["", " version=\"3\"", " a='&lt;b&gt;'"][..]);
     let epilogue = prop::sample::select(&["", "\n", "\n<!-- end -->\n"][..]);
-    (prolog, root, attrs, sections, separator(), epilogue).prop_map(|(prolog, root, attrs, sections, last, epilogue)| {
-        if sections.is_empty() && last.is_empty() {
-            return format!("{prolog}<{root}{attrs}/>{epilogue}");
-        }
-        let body: String = sections.iter().map(|(sep, s)| format!("{sep}{s}")).collect();
-        format!("{prolog}<{root}{attrs}>{body}{last}</{root}>{epilogue}")
-    })
+    (prolog, root, attrs, sections, separator(), epilogue).prop_map(
+        |(prolog, root, attrs, sections, last, epilogue)| {
+            if sections.is_empty() && last.is_empty() {
+                return format!("{prolog}<{root}{attrs}/>{epilogue}");
+            }
+            let body: String = sections.iter().map(|(sep, s)| format!("{sep}{s}")).collect();
+            format!("{prolog}<{root}{attrs}>{body}{last}</{root}>{epilogue}")
+        },
+    )
 }
 
 fn significant() -> impl Strategy<Value = Vec<String>> {

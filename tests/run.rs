@@ -70,7 +70,8 @@ fn when_every_url_fails_the_message_names_each_one_and_why() {
 #[test]
 fn an_error_answer_is_shown_exactly_whatever_the_http_status() {
     for status in [200, 401, 403] {
-        let server = serve(move |_| Reply::xml(status, "<error code=\"1\">\n  Wrong username &amp; password\n</error>"));
+        let server =
+            serve(move |_| Reply::xml(status, "<error code=\"1\">\n  Wrong username &amp; password\n</error>"));
         let p = provisioner(&[server.url("/")], NO_AUTH, "accounts");
         let err = p.run(None).unwrap_err();
         assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "HTTP {status}");
@@ -111,14 +112,12 @@ fn basic_authentication_sends_utf8_credentials() {
 #[test]
 fn url_authentication_adds_user_and_md5_to_the_base_query() {
     let server = serve_ok(ANSWER);
-    let p = provisioner(&[server.url("/p/?site=3&amp;x=%2B")], &auth_options("url", "a+b&amp;c d", "s3cret"), "accounts");
+    let p =
+        provisioner(&[server.url("/p/?site=3&amp;x=%2B")], &auth_options("url", "a+b&amp;c d", "s3cret"), "accounts");
     p.run(None).unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.path(), "/p/configuration");
-    assert_eq!(
-        request.query().unwrap(),
-        format!("site=3&x=%2B&user=a%2Bb%26c%20d&password={}", md5_hex("s3cret"))
-    );
+    assert_eq!(request.query().unwrap(), format!("site=3&x=%2B&user=a%2Bb%26c%20d&password={}", md5_hex("s3cret")));
     assert_eq!(request.header("authorization"), None);
 }
 
@@ -297,6 +296,7 @@ fn scrubbing_neither_garbles_messages_nor_reveals_short_passwords() {
 fn a_colon_in_a_basic_user_name_is_refused() {
     let p = provisioner(&["http://127.0.0.1/".into()], &auth_options("basic", "alice", "pw"), "accounts");
     assert_eq!(p.set_credentials("a:b", "x").unwrap_err().status, Status::PROVISION_ERR_ARGUMENT);
-    let err = Provisioner::from_xml(&provision_xml(&["http://h/".into()], &auth_options("basic", "a:b", "pw"), "accounts"));
+    let err =
+        Provisioner::from_xml(&provision_xml(&["http://h/".into()], &auth_options("basic", "a:b", "pw"), "accounts"));
     assert_eq!(err.err().map(|e| e.status), Some(Status::PROVISION_ERR_FORMAT));
 }

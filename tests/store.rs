@@ -10,8 +10,8 @@
 use provision::{Provisioner, Status};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::{env, fs};
 
@@ -36,7 +36,11 @@ fn document(tag: &str) -> String {
 fn child_exe() -> PathBuf {
     let deps = env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let exe = deps.parent().unwrap().join("examples").join("store_child");
-    assert!(exe.exists(), "{} is missing: `cargo test` builds it, or `cargo build --examples` when running one test target", exe.display());
+    assert!(
+        exe.exists(),
+        "{} is missing: `cargo test` builds it, or `cargo build --examples` when running one test target",
+        exe.display()
+    );
     exe
 }
 
@@ -57,11 +61,8 @@ fn a_killed_store_leaves_the_old_or_the_new_document() {
     let mut seen = [0usize; 2];
     for round in 0..KILLS {
         fs::write(&path, &old).unwrap();
-        let mut process = child(&[("PROVISION_STORE_LOOP", &path)])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut process =
+            child(&[("PROVISION_STORE_LOOP", &path)]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         // Kill while the child is in the next store after 1 to 4 done ones,
         // so both documents are seen and the kill lands mid-write.
         let stores = 1 + round % 4;
@@ -137,7 +138,11 @@ fn an_unwritable_folder_is_an_io_error_and_keeps_the_old_file() {
             std::thread::sleep(std::time::Duration::from_millis(10));
         };
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success() && stdout.contains("IO: "), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success() && stdout.contains("IO: "),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     assert_eq!(fs::read_to_string(&path).unwrap(), "<options><old/></options>");
     assert_eq!(fs::read_dir(&folder).unwrap().count(), 1, "no temp file left");

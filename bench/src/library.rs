@@ -22,7 +22,12 @@ pub fn lib_merge(local: &str, answer: &str, significant: &[String]) -> Result<St
 
 /// The same, written with `merge_to` into `out`: what a caller that reuses
 /// its buffer, or writes straight to a file, pays.
-pub fn lib_merge_to(local: &str, answer: &str, significant: &[String], out: &mut impl std::io::Write) -> Result<(), String> {
+pub fn lib_merge_to(
+    local: &str,
+    answer: &str,
+    significant: &[String],
+    out: &mut impl std::io::Write,
+) -> Result<(), String> {
     let (local_scan, answer_scan, provisioned) = scan_both(local, answer, significant)?;
     merge::merge_to(
         out,
@@ -80,12 +85,7 @@ pub fn bare_get(agent: &ureq::Agent, url: &str) -> Result<usize, String> {
     // The library names itself on each request (a host may set its own name).
     let request = agent.get(url).header("User-Agent", DEFAULT_USER_AGENT);
     let mut response = request.call().map_err(|e| e.to_string())?;
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER_BYTES)
-        .read_to_vec()
-        .map_err(|e| e.to_string())?;
+    let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(|e| e.to_string())?;
     Ok(body.len())
 }
 

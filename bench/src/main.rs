@@ -145,7 +145,8 @@ fn profile(args: &[String]) -> Result<(), String> {
         let base = format!("http://127.0.0.1:{}/p/", server.port);
         let local = std::env::temp_dir().join(format!("provision-bench-profile-{}.xml", std::process::id()));
         write_file(&local, &docs.local)?;
-        let provisioner = provision::Provisioner::from_xml(&provision_xml(std::slice::from_ref(&base))).map_err(|e| e.to_string())?;
+        let provisioner =
+            provision::Provisioner::from_xml(&provision_xml(std::slice::from_ref(&base))).map_err(|e| e.to_string())?;
         let (agent, url) = (agent(), request_url(&base));
         for _ in 0..repeat {
             if what == "run" {
@@ -212,11 +213,7 @@ pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn run(o: &Options) -> Result<(), String> {
-    let mut r = Results {
-        sizes: o.sizes.clone(),
-        rounds: o.rounds,
-        ..Results::default()
-    };
+    let mut r = Results { sizes: o.sizes.clone(), rounds: o.rounds, ..Results::default() };
     r.machine = machine::Machine::now();
     let dir = std::env::temp_dir().join(format!("provision-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -234,4 +231,3 @@ fn run(o: &Options) -> Result<(), String> {
 pub fn path_of(dir: &Path, what: &str, n: usize) -> PathBuf {
     dir.join(format!("{what}_{n}.xml"))
 }
-

@@ -186,8 +186,13 @@ fn peak_rss(o: &Options, dir: &Path, n: usize) -> Result<Vec<(String, u64)>, Str
         ("rss-stream", "library, `merge_to`: read both files, merge straight into the output file"),
     ] {
         let merged = dir.join("merged.xml");
-        rss.push((label.to_owned(), kib(Command::new(&me).arg(mode).arg(file("local")).arg(file("answer")).arg(&merged))?));
-        if std::fs::read(&merged).map_err(|e| e.to_string())? != std::fs::read(file("expected")).map_err(|e| e.to_string())? {
+        rss.push((
+            label.to_owned(),
+            kib(Command::new(&me).arg(mode).arg(file("local")).arg(file("answer")).arg(&merged))?,
+        ));
+        if std::fs::read(&merged).map_err(|e| e.to_string())?
+            != std::fs::read(file("expected")).map_err(|e| e.to_string())?
+        {
             return Err(format!("{mode}: the merged file is not the expected document"));
         }
     }

@@ -131,12 +131,18 @@ impl Results {
                 let x = (*kib * 1024) as f64 / self.rss_answer_bytes as f64;
                 t.push(Target {
                     what: format!("peak RSS merging N = {} ≤ 2.2x the answer's size, {api}", count(self.rss_n)),
-                    measured: format!("{x:.2}x ({} for a {} answer)", megabytes(kib * 1024), megabytes(self.rss_answer_bytes as u64)),
+                    measured: format!(
+                        "{x:.2}x ({} for a {} answer)",
+                        megabytes(kib * 1024),
+                        megabytes(self.rss_answer_bytes as u64)
+                    ),
                     held: x <= 2.2,
                 });
             }
         }
-        if let (Some(get), Some(run), Some(dead)) = (self.e2e.get("get"), self.e2e.get("run"), self.e2e.get("run-dead-first")) {
+        if let (Some(get), Some(run), Some(dead)) =
+            (self.e2e.get("get"), self.e2e.get("run"), self.e2e.get("run-dead-first"))
+        {
             let x = run.paired_ratio(get);
             t.push(Target {
                 what: format!("provision_run of {} accounts ≤ 1.2x a bare GET", self.e2e_n),
@@ -288,12 +294,7 @@ pub fn render(r: &Results) -> String {
         s,
         "\nWhere the library's time goes, each part timed alone (median, and in brackets as a multiple of {floor}'s bare read of the answer):\n"
     );
-    let _ = writeln!(
-        s,
-        "| N | {} |\n|---|{}",
-        parts.map(|(_, label)| label).join(" | "),
-        "---|".repeat(parts.len())
-    );
+    let _ = writeln!(s, "| N | {} |\n|---|{}", parts.map(|(_, label)| label).join(" | "), "---|".repeat(parts.len()));
     for &n in &r.sizes {
         let read = r.median(n, &floor).unwrap_or(f64::NAN);
         let cells: Vec<String> = parts
@@ -369,7 +370,8 @@ pub fn render(r: &Results) -> String {
             .map_or(0, |&n| (r.bytes[&n].1 - r.bytes[&r.sizes[0]].1) / (n - r.sizes[0])),
         crate::gen::SIGNIFICANT
     );
-    let _ = writeln!(s, "Python {}, lxml {} (libxml2 {}).", r.version("python"), r.version("lxml"), r.version("libxml2"));
+    let _ =
+        writeln!(s, "Python {}, lxml {} (libxml2 {}).", r.version("python"), r.version("lxml"), r.version("libxml2"));
 
     let notes = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/NOTES.md")).unwrap_or_default();
     if !notes.is_empty() {

@@ -105,10 +105,7 @@ impl DeadPort {
             let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
             assert_eq!(libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len), 0, "bind");
             assert_eq!(libc::getsockname(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len), 0);
-            DeadPort {
-                _socket: owned,
-                port: u16::from_be(addr.sin_port),
-            }
+            DeadPort { _socket: owned, port: u16::from_be(addr.sin_port) }
         }
     }
 }

@@ -78,10 +78,7 @@ impl Stats {
     /// the other's fast ones. Both must come from the same `run_rounds`.
     pub fn paired_ratio(&self, other: &Stats) -> f64 {
         assert_eq!(self.samples.len(), other.samples.len(), "not timed in the same rounds");
-        Stats {
-            samples: self.samples.iter().zip(&other.samples).map(|(a, b)| a / b).collect(),
-        }
-        .median()
+        Stats { samples: self.samples.iter().zip(&other.samples).map(|(a, b)| a / b).collect() }.median()
     }
 }
 
@@ -105,13 +102,7 @@ impl<'a> Contestant<'a> {
     }
 
     fn with_clock(name: impl Into<String>, clock: Clock, run: impl FnMut() + 'a) -> Self {
-        Contestant {
-            name: name.into(),
-            clock,
-            run: Box::new(run),
-            iters: 1,
-            stats: Stats::default(),
-        }
+        Contestant { name: name.into(), clock, run: Box::new(run), iters: 1, stats: Stats::default() }
     }
 
     /// Warms up (caches, connection pools, page tables) and picks how many

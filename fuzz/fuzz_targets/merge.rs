@@ -33,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
         let again = merge(Some(Doc { text: &merged, scan: &merged_scan }), answer_doc, &provisioned);
         assert_eq!(again, merged, "a second merge changes nothing");
         let stored = strip(Doc { text: &merged, scan: &merged_scan }, |n| provisioned.iter().any(|p| p == n));
-        let stored_scan = Scan::new(&stored).unwrap_or_else(|e| panic!("stored config not well-formed ({e}): {stored:?}"));
+        let stored_scan =
+            Scan::new(&stored).unwrap_or_else(|e| panic!("stored config not well-formed ({e}): {stored:?}"));
         // store_local, merge, store_local: the stored file is a fixed point.
         let remerged = merge(Some(Doc { text: &stored, scan: &stored_scan }), answer_doc, &provisioned);
         let remerged_scan = Scan::new(&remerged).expect("well-formed");

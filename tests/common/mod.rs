@@ -26,10 +26,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn path(&self) -> &str {
@@ -44,11 +41,7 @@ impl Request {
 /// What the server sends back.
 pub enum Reply {
     /// A complete response with a body.
-    Http {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
+    Http { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
     /// These bytes, as they are, then close.
     Raw(Vec<u8>),
     /// Whatever the closure does with the connection (faults), then close.
@@ -87,11 +80,7 @@ impl Reply {
     }
 
     pub fn redirect(location: &str) -> Reply {
-        Reply::Http {
-            status: 302,
-            headers: vec![("Location".into(), location.into())],
-            body: Vec::new(),
-        }
+        Reply::Http { status: 302, headers: vec![("Location".into(), location.into())], body: Vec::new() }
     }
 }
 
@@ -135,13 +124,7 @@ pub fn serve_wrapped(
             }
         })
     };
-    Server {
-        port,
-        scheme,
-        requests,
-        stop,
-        thread: Some(thread),
-    }
+    Server { port, scheme, requests, stop, thread: Some(thread) }
 }
 
 /// A server that answers every request with the same body and status 200.
@@ -177,10 +160,8 @@ fn handle(stream: &mut dyn Stream, responder: &Responder, requests: &Mutex<Vec<R
         Reply::Raw(bytes) => bytes,
         Reply::With(fault) => return fault(stream),
         Reply::Http { status, headers, body } => {
-            let mut head = format!(
-                "HTTP/1.1 {status} Status\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
+            let mut head =
+                format!("HTTP/1.1 {status} Status\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
             for (name, value) in headers {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
@@ -236,10 +217,7 @@ impl DeadPort {
             assert_eq!(libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len), 0);
             let mut len = len;
             assert_eq!(libc::getsockname(fd, &mut addr as *mut _ as *mut libc::sockaddr, &mut len), 0);
-            DeadPort {
-                fd,
-                port: u16::from_be(addr.sin_port),
-            }
+            DeadPort { fd, port: u16::from_be(addr.sin_port) }
         }
     }
 

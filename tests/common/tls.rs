@@ -24,10 +24,7 @@ impl Ca {
         params.distinguished_name.push(rcgen::DnType::CommonName, name);
         let key = KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
-        Ca {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
+        Ca { pem: cert.pem(), issuer: Issuer::new(params, key) }
     }
 
     /// Writes the CA's certificate as a PEM file.
