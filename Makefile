@@ -23,7 +23,7 @@ LINK    = -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lprovision
 VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --suppressions=tests/c/valgrind.supp
 
-.PHONY: all help deps lib header check-header check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
+.PHONY: all help deps lib header check-header check-format check-symbols test test-rust test-c test-c-refresh test-cpp test-python \
         test-logs check-secrets fuzz demo bench clean
 
 # The suites run against a build with the test hooks (src/test_hooks.rs): a
@@ -69,6 +69,11 @@ check-header: lib
 	  || { echo "include/provision.h is stale: commit the regenerated header"; exit 1; }; \
 	fi
 
+# The Rust code keeps the style of rustfmt.toml: `cargo fmt` applies it.
+check-format:
+	$(CARGO) fmt --check
+	cd bench && $(CARGO) fmt --check
+
 # Nothing but the C API may be exported.
 check-symbols: lib
 	@extra=$$(nm -D --defined-only $(LIB) | awk '{print $$3}' | grep -v '^provision_' || true); \
@@ -78,7 +83,7 @@ check-symbols: lib
 deps:
 	bash .ci/install-deps
 
-test: deps test-logs check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
+test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
       test-cpp-refresh test-example test-python check-secrets check-install check-python-package
 
 test-logs:
