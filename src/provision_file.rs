@@ -5,7 +5,7 @@
 //! not (unknown elements are ignored, so newer files still load).
 
 use crate::error::{Error, Result};
-use crate::read_file::{read_file, ReadError, MAX_SMALL_FILE_BYTES};
+use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
 use crate::xml::{self, Element};
 use std::path::Path;
 
@@ -95,10 +95,7 @@ impl Settings {
                     format!("{shown}: no provision file: provisioning is off"),
                 ));
             }
-            Err(e @ ReadError::TooLarge(_)) => {
-                return Err(Error::format(format!("{shown}: the provision file is {e}")))
-            }
-            Err(e) => return Err(Error::io(format!("{shown}: cannot read the provision file: {e}"))),
+            Err(e) => return Err(e.for_file(shown, "the provision file")),
         };
         let text = xml::decode(bytes).map_err(|e| Error::format(format!("{shown}: {e}")))?;
         Settings::parse(&text, &shown.to_string())

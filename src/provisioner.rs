@@ -19,7 +19,7 @@ use crate::log::Sink;
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
-use crate::read_file::{read_file, ReadError, MAX_DOCUMENT_BYTES};
+use crate::read_file::{read_file, MAX_DOCUMENT_BYTES};
 use crate::store;
 use crate::tls;
 use crate::xml::{self, Scan};
@@ -425,8 +425,7 @@ pub(crate) fn read_document(path: &Path, what: &str) -> Result<Option<(String, S
     let bytes = match read_file(path, MAX_DOCUMENT_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.is_not_found() => return Ok(None),
-        Err(e @ ReadError::TooLarge(_)) => return Err(Error::format(format!("{shown}: {what} is {e}"))),
-        Err(e) => return Err(Error::io(format!("{shown}: cannot read {what}: {e}"))),
+        Err(e) => return Err(e.for_file(shown, what)),
     };
     let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));
     let text = xml::decode(bytes).map_err(bad)?;

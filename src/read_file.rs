@@ -5,6 +5,7 @@
 //! never the host's memory. Pipes still work (`<(curl ...)` as a provision
 //! file): the bound is on what is read, not on what the file claims to be.
 
+use crate::error::Error;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -26,6 +27,16 @@ pub enum ReadError {
 impl ReadError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+
+    /// The library's error for `what` ("the local config") at `shown`:
+    /// FORMAT for a file over its bound (what it holds is wrong), IO when it
+    /// cannot be read.
+    pub fn for_file(self, shown: impl fmt::Display, what: &str) -> Error {
+        match self {
+            ReadError::TooLarge(_) => Error::format(format!("{shown}: {what} is {self}")),
+            ReadError::Io(_) => Error::io(format!("{shown}: cannot read {what}: {self}")),
+        }
     }
 }
 

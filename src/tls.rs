@@ -8,7 +8,7 @@
 //! CA's certificates, verified by webpki. Host names are always checked.
 
 use crate::error::{Error, Result};
-use crate::read_file::{read_file, ReadError, MAX_SMALL_FILE_BYTES};
+use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
 use std::path::Path;
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts};
 
@@ -29,10 +29,7 @@ pub fn root_certs(extra: &[Vec<u8>]) -> RootCerts {
 /// The certificates (DER) of a PEM file; at least one, or it is refused.
 pub fn load_ca_file(path: &Path) -> Result<Vec<Vec<u8>>> {
     let shown = path.display();
-    let pem = read_file(path, MAX_SMALL_FILE_BYTES).map_err(|e| match e {
-        ReadError::TooLarge(_) => Error::format(format!("{shown}: the CA file is {e}")),
-        ReadError::Io(_) => Error::io(format!("{shown}: cannot read the CA file: {e}")),
-    })?;
+    let pem = read_file(path, MAX_SMALL_FILE_BYTES).map_err(|e| e.for_file(&shown, "the CA file"))?;
     let mut certs = Vec::new();
     for item in parse_pem(&pem) {
         match item {
