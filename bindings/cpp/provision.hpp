@@ -195,7 +195,8 @@ class Provision {
 public:
     /// Reads and validates a provision file. Throws Error: PROVISION_ERR_NOT_FOUND
     /// when the file does not exist (provisioning is off), PROVISION_ERR_FORMAT
-    /// when it is malformed (the message names the file, line and element).
+    /// when it is malformed (the message names the file, line and element) or
+    /// larger than 4 MiB.
     static Provision load(const std::string& provision_path) {
         ::Provision* raw = nullptr;
         detail::check(provision_load(provision_path.c_str(), &raw));

@@ -130,7 +130,7 @@ class ProvisionIOError(ProvisionError):
 
 
 class FormatError(ProvisionError):
-    """The provision file or a local config is malformed."""
+    """The provision file or a local config is malformed, or larger than its bound."""
 
     default_status = Status.ERR_FORMAT
 
@@ -438,7 +438,7 @@ class Provision:
 
         Raises :class:`NotFoundError` when it does not exist (provisioning is
         off), :class:`ProvisionIOError` when it cannot be read and
-        :class:`FormatError` when it is malformed.
+        :class:`FormatError` when it is malformed or larger than 4 MiB.
         """
         return cls._create(_load_file, _encode_path(path, "path"), os.fspath(path))
 
