@@ -6,7 +6,8 @@
 //! without a local config gives), so it is a config an admin can read, and
 //! reading it back is the same checked scan as for any answer.
 
-use crate::error::{log_line, Error, Result, Status};
+use crate::error::{Error, Result, Status};
+use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
 use crate::provisioner::read_document;
 use crate::store;
@@ -28,18 +29,20 @@ pub fn load(path: &Path) -> Result<Option<(String, Scan)>> {
 }
 
 /// The cached document, if there is a usable one: with at least one section
-/// that `wanted` accepts. A corrupt or useless cache is reported and
-/// ignored: it must never stop a run.
-pub fn load_usable(path: &Path, wanted: impl Fn(&str) -> bool) -> Option<(String, Scan)> {
+/// that `wanted` accepts. A corrupt or useless cache is reported to `log` as
+/// a notice and ignored: it must never stop a run.
+pub fn load_usable(path: &Path, wanted: impl Fn(&str) -> bool, log: Option<&Sink>) -> Option<(String, Scan)> {
     match load(path) {
         Ok(Some(doc)) if doc.1.sections.iter().any(|s| wanted(&s.name)) => Some(doc),
         Ok(Some(_)) => {
-            log_line(&format!("{}: the last-known-good cache holds no significant section; ignored", path.display()));
+            let why = format!("{}: the last-known-good cache holds no significant section; ignored", path.display());
+            log::emit(log, Record::notice(Status::PROVISION_ERR_FORMAT, why));
             None
         }
         Ok(None) => None,
         Err(e) => {
-            log_line(&format!("the last-known-good cache is corrupt or unreadable; ignored: {e}"));
+            let why = format!("the last-known-good cache is corrupt or unreadable; ignored: {e}");
+            log::emit(log, Record::notice(e.status, why));
             None
         }
     }

@@ -76,12 +76,3 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// A line on standard error for what the host should know but that fails
-/// nothing (a corrupt cache ignored). Never holds a password: callers pass
-/// file names, URLs and parse errors only.
-pub(crate) fn log_line(message: &str) {
-    #[cfg(any(test, feature = "test-hooks"))]
-    crate::test_hooks::record(&format!("stderr: {message}"));
-    eprintln!("libprovision: {message}");
-}

@@ -6,7 +6,7 @@
 
 use crate::digest;
 use crate::error::{Error, Result, Status};
-use crate::log::{Attempt, Sink};
+use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
 use crate::tls;
 use crate::xml::{self, Scan};
@@ -449,13 +449,7 @@ fn digest_answer(
 
 /// Hands one attempt to the host's log, if it has one.
 fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
-    // Every log line a host could receive, for the password search of `make test`.
-    #[cfg(any(test, feature = "test-hooks"))]
-    crate::test_hooks::record(&format!("log: {url}: {outcome}"));
-    if let Some(log) = log {
-        let elapsed = started.elapsed();
-        log(&Attempt { url, status, outcome, elapsed });
-    }
+    log::emit(log, Record::attempt(url, status, outcome, started.elapsed()));
 }
 
 /// A transport error as a short sentence.

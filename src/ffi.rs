@@ -6,7 +6,7 @@
 //! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
-use crate::log::Attempt;
+use crate::log::{Kind, Record};
 use crate::refresh::Refresher;
 use crate::{Error, Outcome, Provisioner, Result, Status};
 use libc::{c_char, c_int, c_uint, c_void};
@@ -526,8 +526,11 @@ unsafe impl Send for CLogger {}
 unsafe impl Sync for CLogger {}
 
 impl CLogger {
-    fn hear(&self, attempt: &Attempt) {
-        let (url, outcome) = (c_text(&attempt.url), c_text(&attempt.outcome));
+    fn hear(&self, attempt: &Record) {
+        if attempt.kind != Kind::Attempt {
+            return;
+        }
+        let (url, outcome) = (c_text(attempt.url.as_deref().unwrap_or("")), c_text(&attempt.message));
         let status = attempt.status as c_int;
         // SAFETY: `cb` is the host's function, called as its contract says.
         unsafe { (self.cb)(url.as_ptr(), status, outcome.as_ptr(), attempt.elapsed_ms(), self.userdata) }
@@ -569,7 +572,7 @@ pub unsafe extern "C" fn provision_set_logger(p: *mut Provision, cb: provision_l
         let h = handle(p)?;
         let sink = cb.map(|cb| {
             let logger = CLogger { cb, userdata };
-            Arc::new(move |attempt: &Attempt| logger.hear(attempt)) as crate::log::Sink
+            Arc::new(move |attempt: &Record| logger.hear(attempt)) as crate::log::Sink
         });
         h.core.set_logger(sink);
         Ok(())

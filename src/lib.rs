@@ -23,6 +23,6 @@ pub mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
-pub use log::Attempt;
+pub use log::{Kind as LogKind, Record as LogRecord};
 pub use provision_file::{AuthType, Settings};
 pub use provisioner::{Outcome, Provisioner};

@@ -6,15 +6,15 @@
 //! The text reads back to the same settings: `Settings::parse(&to_xml(s))`
 //! equals `s` for every valid `s`.
 
-use crate::error::log_line;
+use crate::log::{self, Record, Sink};
 use crate::merge::Doc;
 use crate::provision_file::{AuthType, Settings};
 use std::fmt::Write as _;
 
 /// The settings of the answer's `<provision>` section, when `provision` is
-/// significant and the answer has a valid one. An invalid one is reported
-/// and ignored: the handle keeps settings that work.
-pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str) -> Option<Settings> {
+/// significant and the answer has a valid one. An invalid one is reported to
+/// `log` as a notice and ignored: the handle keeps settings that work.
+pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str, log: Option<&Sink>) -> Option<Settings> {
     if !settings.is_significant("provision") {
         return None;
     }
@@ -27,7 +27,7 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str) -> Option
     match Settings::parse(&answer.text[section.span.clone()], &from) {
         Ok(new) => Some(new),
         Err(e) => {
-            log_line(&format!("{e}; the current settings stay"));
+            log::emit(log, Record::notice(e.status, format!("{e}; the current settings stay")));
             None
         }
     }

@@ -13,9 +13,9 @@
 //! adoption of a server's `<provision>` section.
 
 use crate::cache;
-use crate::error::{log_line, Error, Result, Status};
+use crate::error::{Error, Result, Status};
 use crate::fetch::{Condition, Credentials, FetchConfig, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
-use crate::log::Sink;
+use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
@@ -182,8 +182,8 @@ impl Provisioner {
         state.fetcher = Arc::new(Fetcher::new(config).with_user_agent(state.fetcher.user_agent()));
     }
 
-    /// Where runs report each URL they try (see [`crate::log`]); `None`
-    /// stops reporting. A run already under way keeps the sink it started with.
+    /// Where runs report each URL they try and their notices (see
+    /// [`crate::log`]); `None` stops reporting. A run already under way keeps the sink it started with.
     pub fn set_logger(&self, log: Option<Sink>) {
         lock(&self.state).log = log;
     }
@@ -273,7 +273,10 @@ impl Provisioner {
             ),
             Ok(Fetched::NotModified(_)) => (Source::Server(kept.expect("a 304 answers our validators")), None),
             Err(e) if matches!(e.status, Status::PROVISION_ERR_SERVER | Status::PROVISION_ERR_FETCH) => {
-                match cache_path.as_deref().and_then(|path| cache::load_usable(path, |s| settings.is_significant(s))) {
+                match cache_path
+                    .as_deref()
+                    .and_then(|path| cache::load_usable(path, |s| settings.is_significant(s), log.as_ref()))
+                {
                     Some(doc) => (Source::Cache(doc), Some(cache::served_from(e))),
                     None => return Err(e),
                 }
@@ -291,9 +294,9 @@ impl Provisioner {
             provisioned,
             from_cache: cached.is_some(),
         };
-        let adopted = provision_section::adoptable(&settings, answer, source.base_url());
+        let adopted = provision_section::adoptable(&settings, answer, source.base_url(), log.as_ref());
         if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
-            self.refresh_cache(kept, path, &outcome.provisioned);
+            self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
         }
 
         let mut state = lock(&self.state);
@@ -314,7 +317,7 @@ impl Provisioner {
     }
 
     /// Writes the cache unless it already holds this answer.
-    fn refresh_cache(&self, kept: &Arc<Kept>, path: &Path, provisioned: &[String]) {
+    fn refresh_cache(&self, kept: &Arc<Kept>, path: &Path, provisioned: &[String], log: Option<&Sink>) {
         if lock(&self.state).cache_holds.as_ref().is_some_and(|k| Arc::ptr_eq(k, kept)) {
             return;
         }
@@ -326,7 +329,9 @@ impl Provisioner {
                     state.cache_holds = Some(kept.clone());
                 }
             }
-            Err(e) => log_line(&format!("the last-known-good cache was not updated: {e}")),
+            Err(e) => {
+                log::emit(log, Record::notice(e.status, format!("the last-known-good cache was not updated: {e}")));
+            }
         }
     }
 

@@ -4,7 +4,7 @@ mod common;
 
 use common::{provision_xml, serve, serve_ok, DeadPort, Reply, ANSWER};
 use provision::fetch::{md5_hex, DEFAULT_USER_AGENT};
-use provision::{Attempt, Provisioner, Status};
+use provision::{LogKind, LogRecord as Attempt, Provisioner, Status};
 use std::sync::{Arc, Mutex};
 
 const NO_AUTH: &str = "<use_authentication>0</use_authentication>";
@@ -17,7 +17,11 @@ fn provisioner(urls: &[String], options: &str) -> Provisioner {
 fn logged(p: &Provisioner) -> Arc<Mutex<Vec<Attempt>>> {
     let heard = Arc::new(Mutex::new(Vec::new()));
     let sink = heard.clone();
-    p.set_logger(Some(Arc::new(move |a: &Attempt| sink.lock().unwrap().push(a.clone()))));
+    p.set_logger(Some(Arc::new(move |a: &Attempt| {
+        if a.kind == LogKind::Attempt {
+            sink.lock().unwrap().push(a.clone())
+        }
+    })));
     heard
 }
 
@@ -32,7 +36,7 @@ fn each_url_tried_is_logged_in_order_with_its_outcome() {
     p.run(None).unwrap();
 
     let heard = heard.lock().unwrap();
-    let seen: Vec<(&str, Status)> = heard.iter().map(|a| (a.url.as_str(), a.status)).collect();
+    let seen: Vec<(&str, Status)> = heard.iter().map(|a| (a.url.as_deref().unwrap(), a.status)).collect();
     let urls = [format!("{}configuration", dead.url()), refusing.url("/a/configuration"), live.url("/b/configuration")];
     assert_eq!(
         seen,
@@ -43,9 +47,9 @@ fn each_url_tried_is_logged_in_order_with_its_outcome() {
         ],
         "the URL after the one that served is not tried"
     );
-    assert!(heard[0].outcome.to_lowercase().contains("refused"), "{:?}", heard[0]);
-    assert_eq!(heard[1].outcome, "server error: Account locked");
-    assert_eq!(heard[2].outcome, format!("ok, {} bytes", ANSWER.len()));
+    assert!(heard[0].message.to_lowercase().contains("refused"), "{:?}", heard[0]);
+    assert_eq!(heard[1].message, "server error: Account locked");
+    assert_eq!(heard[2].message, format!("ok, {} bytes", ANSWER.len()));
     // Generous: a loopback request takes milliseconds, never a minute.
     assert!(heard.iter().all(|a| a.elapsed_ms() < 60_000), "{heard:?}");
 }
@@ -60,10 +64,10 @@ fn a_failed_run_logs_every_url_as_its_message_describes_it() {
     let heard = heard.lock().unwrap();
     assert_eq!(heard.len(), 2);
     for attempt in heard.iter() {
-        let line = format!("{}: {}", attempt.url, attempt.outcome);
+        let line = format!("{}: {}", attempt.url.as_deref().unwrap(), attempt.message);
         assert!(err.message.contains(&line), "log line {line:?} not in {err}");
     }
-    assert!(heard[1].outcome.starts_with("HTTP 500"), "{:?}", heard[1]);
+    assert!(heard[1].message.starts_with("HTTP 500"), "{:?}", heard[1]);
 }
 
 #[test]
@@ -86,11 +90,11 @@ fn log_records_never_hold_credentials() {
         assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_SERVER);
         let token = base64_of(&format!("alice:{plain}"));
         for attempt in heard.lock().unwrap().iter() {
-            let text = format!("{} {}", attempt.url, attempt.outcome);
+            let text = format!("{} {}", attempt.url.as_deref().unwrap(), attempt.message);
             for secret in [plain, &md5_hex(plain), &token, "hunter2"] {
                 assert!(!text.contains(secret), "{kind}: {secret:?} in {text}");
             }
-            assert!(attempt.outcome.starts_with("server error: denied for /configuration"), "{kind}: {text}");
+            assert!(attempt.message.starts_with("server error: denied for /configuration"), "{kind}: {text}");
         }
     }
 }
