@@ -9,7 +9,7 @@
 use crate::error::{Error, Result, Status};
 use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
-use crate::provisioner::read_document;
+use crate::read_file::read_document;
 use crate::store;
 use crate::xml::Scan;
 use std::path::Path;

@@ -17,13 +17,7 @@ use std::time::{Duration, Instant};
 use ureq::http::StatusCode;
 use url::Url;
 
-/// Answers larger than this (after decompression) fail their URL: a phone
-/// must not be made to hold an endless body. 32 MiB is about 40 000 accounts.
-pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
-/// Redirects followed per URL before it counts as failed.
-pub const MAX_REDIRECTS: usize = 5;
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::limits::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, MAX_ANSWER_BYTES, MAX_REDIRECTS};
 /// Sent unless the host sets its own: operators can tell clients apart in their logs.
 pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VERSION"));
 

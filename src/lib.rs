@@ -9,6 +9,7 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub mod limits;
 pub mod log;
 pub mod merge;
 pub mod provision_file;

@@ -19,10 +19,10 @@ use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
-use crate::read_file::{read_file, MAX_DOCUMENT_BYTES};
+use crate::read_file::read_document;
 use crate::store;
 use crate::tls;
-use crate::xml::{self, Scan};
+use crate::xml::Scan;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -421,21 +421,6 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
 /// A local config as text and layout; `None` when the file does not exist.
 fn read_local(path: &Path) -> Result<Option<(String, Scan)>> {
     read_document(path, "the local config")
-}
-
-/// A document file (`what` names it in messages) as text and layout;
-/// `None` when the file does not exist.
-pub(crate) fn read_document(path: &Path, what: &str) -> Result<Option<(String, Scan)>> {
-    let shown = path.display();
-    let bytes = match read_file(path, MAX_DOCUMENT_BYTES) {
-        Ok(bytes) => bytes,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e.for_file(shown, what)),
-    };
-    let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));
-    let text = xml::decode(bytes).map_err(bad)?;
-    let scan = Scan::new(&text).map_err(bad)?;
-    Ok(Some((text, scan)))
 }
 
 /// Where the merged sections came from.

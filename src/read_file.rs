@@ -6,16 +6,12 @@
 //! file): the bound is on what is read, not on what the file claims to be.
 
 use crate::error::Error;
+use crate::xml::{self, Scan};
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// Provision files and CA files: a few kB in practice (a whole system CA
-/// bundle is about 200 kB).
-pub const MAX_SMALL_FILE_BYTES: u64 = 4 * 1024 * 1024;
-/// Local configs and the cache: twice the answer cap, so a config that holds
-/// a whole answer and the user's own sections still fits.
-pub const MAX_DOCUMENT_BYTES: u64 = 2 * crate::fetch::MAX_ANSWER_BYTES;
+pub use crate::limits::{MAX_DOCUMENT_BYTES, MAX_SMALL_FILE_BYTES};
 
 #[derive(Debug)]
 pub enum ReadError {
@@ -61,6 +57,21 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge(limit));
     }
     Ok(bytes)
+}
+
+/// A document file (`what` names it in messages) as text and layout;
+/// `None` when the file does not exist.
+pub(crate) fn read_document(path: &Path, what: &str) -> crate::Result<Option<(String, Scan)>> {
+    let shown = path.display();
+    let bytes = match read_file(path, MAX_DOCUMENT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e.for_file(shown, what)),
+    };
+    let bad = |e: xml::XmlError| Error::format(format!("{shown}: {e}"));
+    let text = xml::decode(bytes).map_err(bad)?;
+    let scan = Scan::new(&text).map_err(bad)?;
+    Ok(Some((text, scan)))
 }
 
 #[cfg(test)]

@@ -15,16 +15,7 @@ use quick_xml::Reader;
 use std::fmt;
 use std::ops::Range;
 
-/// Elements nested deeper than this are refused. Configs are a few levels
-/// deep; the bound keeps a hostile document from costing a deep tree (and a
-/// deep recursive drop) in the provision file parser.
-pub const MAX_DEPTH: usize = 100;
-/// Start tags longer than this (name and attributes) are refused: no real
-/// config carries a 64 KiB attribute, and it bounds the attribute checks,
-/// whose duplicate test is quadratic in the number of attributes.
-pub const MAX_TAG_BYTES: usize = 64 * 1024;
-/// At most this many attributes on one element, for the same reason.
-pub const MAX_ATTRIBUTES: usize = 256;
+pub use crate::limits::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_TAG_BYTES};
 
 /// Where and why a document is not acceptable. Line and column are 1-based;
 /// the column counts characters.
