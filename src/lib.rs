@@ -16,6 +16,7 @@ pub mod provision_file;
 pub mod provision_section;
 pub mod provisioner;
 pub mod read_file;
+pub mod redact;
 pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]
