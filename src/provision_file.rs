@@ -5,6 +5,7 @@
 //! not (unknown elements are ignored, so newer files still load).
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_BASE_URLS;
 use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
 use crate::redact;
 use crate::xml::{self, Element};
@@ -161,6 +162,9 @@ impl Parser<'_> {
         let mut urls = Vec::new();
         if let Some(list) = self.single(root, "base_urls")? {
             for element in list.children.iter().filter(|c| c.name == "base_url") {
+                if urls.len() == MAX_BASE_URLS {
+                    return Err(self.error(element, format!("more than {MAX_BASE_URLS} base URLs")));
+                }
                 let url = element.text.trim();
                 check_base_url(url).map_err(|m| self.error(element, m))?;
                 urls.push(url.to_owned());

@@ -60,6 +60,8 @@ struct Kept {
     validators: Validators,
     /// The credentials it was asked with: another user's 304 must not reuse it.
     asked_as: Option<Credentials>,
+    /// The other origin a redirect led to, if one did (no adoption then).
+    crossed_origin: Option<String>,
 }
 
 /// When runs last succeeded and failed, for the refresh schedule.
@@ -269,6 +271,7 @@ impl Provisioner {
                     scan: answer.scan,
                     validators: answer.validators,
                     asked_as: credentials,
+                    crossed_origin: answer.crossed_origin,
                 })),
                 None,
             ),
@@ -295,7 +298,7 @@ impl Provisioner {
             provisioned,
             from_cache: cached.is_some(),
         };
-        let adopted = provision_section::adoptable(&settings, answer, source.base_url(), log.as_ref());
+        let adopted = provision_section::adoptable(&settings, answer, source.origin(), log.as_ref());
         if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
             self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
         }
@@ -435,6 +438,15 @@ impl Source {
         match self {
             Source::Server(k) => Doc { text: &k.body, scan: &k.scan },
             Source::Cache((text, scan)) => Doc { text, scan },
+        }
+    }
+
+    fn origin(&self) -> provision_section::Origin<'_> {
+        match self {
+            Source::Server(k) => {
+                provision_section::Origin::Server { base_url: &k.base_url, crossed: k.crossed_origin.as_deref() }
+            }
+            Source::Cache(_) => provision_section::Origin::Cache,
         }
     }
 
