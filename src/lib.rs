@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch;
 pub mod ffi;
 pub mod limits;
+pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;

@@ -350,7 +350,7 @@ impl Provisioner {
     /// Writes the current settings (including what a `<provision>` section
     /// taught) as a provision file, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        store::write_atomically(path, &provision_section::to_xml(&self.settings()))
+        store::write_atomically(path, &provision_section::to_xml(&self.settings()), store::Mode::Private)
     }
 
     /// Says whether a call is up. While one is, runs are DEFERRED.
@@ -394,7 +394,7 @@ impl Provisioner {
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
         let local =
             merge::strip(Doc { text, scan: &scan }, |name| last.as_ref().is_some_and(|l| l.is_provisioned(name)));
-        store::write_atomically(path, &local)
+        store::write_atomically(path, &local, store::Mode::OwnersMode)
     }
 }
 
