@@ -71,7 +71,7 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("base_urls", &self.base_urls)
+            .field("base_urls", &self.base_urls.iter().map(|u| redact::show_url(u)).collect::<Vec<_>>())
             .field("use_authentication", &self.use_authentication)
             .field("user_input_authentication", &self.user_input_authentication)
             .field("authentication_type", &self.authentication_type)
@@ -348,5 +348,7 @@ mod tests {
         let s = Settings::parse(&SEED.replace("<password></password>", "<password>hunter2</password>"), "p").unwrap();
         assert_eq!(s.password, "hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+        let s = Settings::parse(&SEED.replace("attractel.com/", "attractel.com/?pass=hunter2"), "p").unwrap();
+        assert!(!format!("{s:?}").contains("hunter2") && format!("{s:?}").contains("?pass=***"));
     }
 }
