@@ -8,10 +8,10 @@ use crate::digest;
 use crate::error::{Error, Result, Status};
 use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
+use crate::redact::{self, Scrubber};
 use crate::tls;
 use crate::xml::{self, Scan};
 use base64::Engine as _;
-use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::time::{Duration, Instant};
 use ureq::http::StatusCode;
@@ -48,6 +48,10 @@ pub struct Answer {
     pub scan: Scan,
     /// Its `ETag` and `Last-Modified`, for the next request's conditions.
     pub validators: Validators,
+    /// The first other origin a redirect led to on the way, if one did
+    /// (`scheme://host:port`): that origin chose the answer, so its
+    /// `<provision>` section is not adopted.
+    pub crossed_origin: Option<String>,
 }
 
 /// The cache validators of an answer. Sent back (as `If-None-Match` and
@@ -88,14 +92,11 @@ pub enum Failure {
     Other(String),
 }
 
-/// The lowercase hex MD5 that the `url` authentication type sends.
-pub fn md5_hex(password: &str) -> String {
-    Md5::digest(password.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::redact::md5_hex;
 
 /// `base` with `configuration` appended to its path; its query is kept.
 pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
-    let mut url = Url::parse(base).map_err(|e| format!("'{base}' is not a URL: {e}"))?;
+    let mut url = Url::parse(base).map_err(|e| format!("'{}' is not a URL: {e}", redact::show_url(base)))?;
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');
@@ -114,16 +115,14 @@ struct Auth {
     query: Option<String>,
     /// For `digest`: answered once a server challenges us.
     digest: Option<Credentials>,
-    /// What we derived from the password (Basic token, MD5): long and
-    /// unmistakable, so every occurrence in a message goes.
-    derived: Vec<String>,
-    /// The password itself, which a careless server may echo.
-    password: String,
+    /// Removes the password, its MD5 and the Basic token from what
+    /// servers and the transport say.
+    scrubber: Scrubber,
 }
 
 impl Auth {
     fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
-        let mut auth = Auth { header: None, query: None, digest: None, derived: Vec::new(), password: String::new() };
+        let mut auth = Auth { header: None, query: None, digest: None, scrubber: Scrubber::new() };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
         };
@@ -132,58 +131,17 @@ impl Auth {
                 let token =
                     base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.user, c.password).as_bytes());
                 auth.header = Some(format!("Basic {token}"));
-                auth.derived.push(token);
             }
             AuthType::Url => {
                 let digest = md5_hex(&c.password);
                 let user = utf8_percent_encode(&c.user, QUERY_VALUE);
                 auth.query = Some(format!("user={user}&password={digest}"));
-                auth.derived.push(digest);
             }
             AuthType::Digest => auth.digest = Some(c.clone()),
         }
-        auth.password = c.password.clone();
+        auth.scrubber.password(&c.user, &c.password);
         auth
     }
-
-    /// Hides credentials in text that came from outside (a server's words, a
-    /// transport error). The password is replaced only where it stands as a
-    /// whole word: replacing every substring would garble the message and,
-    /// by where the stars fall, reveal a short password.
-    fn scrub(&self, message: String) -> String {
-        let message = self.derived.iter().fold(message, |m, s| m.replace(s.as_str(), "***"));
-        replace_whole(&message, &self.password, "***")
-    }
-}
-
-/// `text` with each occurrence of `word` that is not part of a longer
-/// alphanumeric run replaced by `with`.
-fn replace_whole(text: &str, word: &str, with: &str) -> String {
-    if word.is_empty() {
-        return text.to_owned();
-    }
-    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(word) {
-        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
-        let after = rest[at + word.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        let glued_before = is_word_char(before) && word.starts_with(char::is_alphanumeric);
-        let glued_after = is_word_char(after) && word.ends_with(char::is_alphanumeric);
-        let whole = !glued_before && !glued_after;
-        out.push_str(if whole { with } else { word });
-        rest = &rest[at + word.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A URL as it may appear in a message: without a password in its userinfo.
-fn shown(url: &Url) -> String {
-    let mut url = url.clone();
-    let _ = url.set_password(None);
-    url.to_string()
 }
 
 /// How the HTTP client is set up: one value, changed by the handle's setters
@@ -286,6 +244,11 @@ impl Fetcher {
         for base in &settings.base_urls {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
+            // A server may echo a secret of the URL's own query too.
+            let mut scrubber = auth.scrubber.clone();
+            redact::query_secrets(base).iter().for_each(|secret| {
+                scrubber.secret(secret);
+            });
             match self.try_url(base, settings, &auth, validators) {
                 Ok((shown, fetched)) => {
                     let outcome = match &fetched {
@@ -298,11 +261,11 @@ impl Fetcher {
                 Err((shown, failure)) => {
                     let (status, reason) = match failure {
                         Failure::Server(text) => {
-                            let text = auth.scrub(text);
+                            let text = scrubber.scrub(text);
                             server_error = Some(text.clone());
                             (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
                         }
-                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
+                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, scrubber.scrub(reason)),
                     };
                     failures.push(format!("{shown}: {reason}"));
                     report(log, shown, status, reason, started);
@@ -324,8 +287,8 @@ impl Fetcher {
         auth: &Auth,
         validators: Option<&Validators>,
     ) -> std::result::Result<(String, Fetched), (String, Failure)> {
-        let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
-        let shown = shown(&url);
+        let url = configuration_url(base).map_err(|m| (redact::show_url(base).into_owned(), Failure::Other(m)))?;
+        let shown = redact::show_url(url.as_str()).into_owned();
         let fail = |f: Failure| (shown.clone(), f);
         let mut request_url = url.clone();
         if let Some(creds) = &auth.query {
@@ -335,7 +298,8 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        let (status, bytes, got, crossed_origin) =
+            self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified(base.to_owned())));
         }
@@ -362,19 +326,21 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got })))
+        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got, crossed_origin })))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
     /// http, and credentials only to the origin they were meant for. Also
-    /// returns the answer's validators.
+    /// returns the answer's validators and the first other origin a redirect
+    /// led to, if any.
     fn get(
         &self,
         mut url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<String>), String> {
         let origin = url.origin();
+        let mut crossed = None;
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
             let mut response = self.send(&url, auth.header.as_deref().filter(|_| ours), validators)?;
@@ -390,13 +356,16 @@ impl Fetcher {
                 if url.scheme() == "https" && next.scheme() != "https" {
                     return Err(format!("refused a redirect from https to {}", next.scheme()));
                 }
+                if crossed.is_none() && next.origin() != origin {
+                    crossed = Some(next.origin().ascii_serialization());
+                }
                 url = next;
                 continue;
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
             let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(describe)?;
-            return Ok((status, body, got));
+            return Ok((status, body, got, crossed));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
@@ -476,18 +445,5 @@ mod tests {
         for (base, want) in cases {
             assert_eq!(configuration_url(base).unwrap().as_str(), want);
         }
-    }
-
-    #[test]
-    fn only_whole_words_are_scrubbed() {
-        assert_eq!(replace_whole("http://p/ p; pp p", "p", "*"), "http://*/ *; pp *");
-        assert_eq!(replace_whole("wrong: s3cret!", "s3cret", "*"), "wrong: *!");
-        assert_eq!(replace_whole("x&y=1", "&y", "*"), "x*=1");
-        assert_eq!(shown(&Url::parse("http://bob:hunter2@h/").unwrap()), "http://bob@h/");
-    }
-
-    #[test]
-    fn md5_is_lowercase_hex() {
-        assert_eq!(md5_hex("secret"), "5ebe2294ecd0e0f08eab7690d2a6ee69");
     }
 }

@@ -10,12 +10,14 @@ pub mod error;
 pub mod fetch;
 pub mod ffi;
 pub mod limits;
+pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
 pub mod provision_section;
 pub mod provisioner;
 pub mod read_file;
+pub mod redact;
 pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]

@@ -32,7 +32,8 @@ use std::time::{Duration, Instant};
 pub struct Outcome {
     /// The local config with the provisioned sections of the answer merged in.
     pub config: String,
-    /// The base URL that served the answer, as written in the provision file.
+    /// The base URL that served the answer, as written in the provision file
+    /// except for secrets (see [`crate::redact::show_url`]): it is shown.
     pub source_url: String,
     /// Significant sections that the answer contained, in the provision file's order.
     pub provisioned: Vec<String>,
@@ -59,6 +60,8 @@ struct Kept {
     validators: Validators,
     /// The credentials it was asked with: another user's 304 must not reuse it.
     asked_as: Option<Credentials>,
+    /// The other origin a redirect led to, if one did (no adoption then).
+    crossed_origin: Option<String>,
 }
 
 /// When runs last succeeded and failed, for the refresh schedule.
@@ -268,6 +271,7 @@ impl Provisioner {
                     scan: answer.scan,
                     validators: answer.validators,
                     asked_as: credentials,
+                    crossed_origin: answer.crossed_origin,
                 })),
                 None,
             ),
@@ -290,11 +294,11 @@ impl Provisioner {
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
         let outcome = Outcome {
             config: merge::merge(local_doc, answer, &provisioned),
-            source_url: source.base_url().to_owned(),
+            source_url: crate::redact::show_url(source.base_url()).into_owned(),
             provisioned,
             from_cache: cached.is_some(),
         };
-        let adopted = provision_section::adoptable(&settings, answer, source.base_url(), log.as_ref());
+        let adopted = provision_section::adoptable(&settings, answer, source.origin(), log.as_ref());
         if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
             self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
         }
@@ -346,7 +350,7 @@ impl Provisioner {
     /// Writes the current settings (including what a `<provision>` section
     /// taught) as a provision file, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        store::write_atomically(path, &provision_section::to_xml(&self.settings()))
+        store::write_atomically(path, &provision_section::to_xml(&self.settings()), store::Mode::Private)
     }
 
     /// Says whether a call is up. While one is, runs are DEFERRED.
@@ -390,7 +394,7 @@ impl Provisioner {
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
         let local =
             merge::strip(Doc { text, scan: &scan }, |name| last.as_ref().is_some_and(|l| l.is_provisioned(name)));
-        store::write_atomically(path, &local)
+        store::write_atomically(path, &local, store::Mode::OwnersMode)
     }
 }
 
@@ -434,6 +438,15 @@ impl Source {
         match self {
             Source::Server(k) => Doc { text: &k.body, scan: &k.scan },
             Source::Cache((text, scan)) => Doc { text, scan },
+        }
+    }
+
+    fn origin(&self) -> provision_section::Origin<'_> {
+        match self {
+            Source::Server(k) => {
+                provision_section::Origin::Server { base_url: &k.base_url, crossed: k.crossed_origin.as_deref() }
+            }
+            Source::Cache(_) => provision_section::Origin::Cache,
         }
     }
 
