@@ -128,7 +128,9 @@ impl Scrubber {
 
     /// A password with what is derived from it for `user`: the password, its
     /// lowercase and uppercase hex MD5 (`url` authentication) and the Basic
-    /// token.
+    /// token, also without its `=` padding: that still decodes to
+    /// `user:password`, and a server reflecting the header into a URL writes
+    /// the padding as `%3D`.
     pub fn password(&mut self, user: &str, password: &str) -> &mut Scrubber {
         if password.is_empty() {
             return self;
@@ -137,7 +139,9 @@ impl Scrubber {
         let md5 = md5_hex(password);
         self.derived(md5.to_ascii_uppercase());
         self.derived(md5);
-        self.derived(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.derived(token.trim_end_matches('=').to_owned());
+        self.derived(token);
         self.secret(password)
     }
 
@@ -222,6 +226,7 @@ mod tests {
         let token = "Ym9iOlMzY3JldA==";
         let text = format!("echo: xS3cret-pwy {md5} {} Basic {token}", md5.to_uppercase());
         assert_eq!(s.scrub(text), "echo: x***-pwy *** *** Basic ***");
+        assert_eq!(s.scrub("?auth=Ym9iOlMzY3JldA%3D%3D".into()), "?auth=***%3D%3D");
         // A short one only as a whole word.
         let mut s = Scrubber::new();
         s.password("bob", "pw");

@@ -156,3 +156,23 @@ fn a_malformed_base_url_is_named_without_its_secrets() {
     let err = Provisioner::from_xml(&text).err().expect("refused");
     assert!(err.message.contains("password=***") && !err.message.contains("verysecret"), "{err}");
 }
+
+#[test]
+fn a_basic_token_echoed_without_its_padding_or_percent_encoded_is_scrubbed() {
+    // "Ym9iOlMzY3JldA" decodes to bob:S3cret as well as the padded token
+    // does; a server that reflects headers into a URL writes `%3D%3D`.
+    let server = serve(move |r| {
+        let token = r.header("authorization").unwrap_or_default().trim_start_matches("Basic ").to_owned();
+        let echo = format!("denied ?auth={} raw={}", token.replace('=', "%3D"), token.trim_end_matches('='));
+        Reply::xml(403, &format!("<error>{echo}</error>"))
+    });
+    let p =
+        Provisioner::from_xml(&provision_xml(&[server.url("/")], &auth_options("basic", "bob", "S3cret"), "accounts"))
+            .unwrap();
+    let heard = logged(&p);
+    let err = p.run(None).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "{err}");
+    assert!(err.message.contains("denied ?auth=***"), "{err}");
+    let all = shown(Some(&err), &heard);
+    assert!(!all.contains("Ym9iOlMzY3JldA"), "{all}");
+}
