@@ -158,6 +158,42 @@ fn a_malformed_base_url_is_named_without_its_secrets() {
 }
 
 #[test]
+fn a_password_echoed_in_a_provision_section_is_scrubbed_from_the_refusal_notice() {
+    // The `<provision>` section is text from outside too: the notice that
+    // refuses it quotes what the server wrote (a bad refresh_rate, a bad
+    // authentication_type, a plain-http URL), echoed request and all.
+    let password = "S3cret";
+    for (kind, bad) in [
+        ("basic", "<refresh_rate>xS3cret-pwy {auth}</refresh_rate>"),
+        ("url", "<authentication_type>{target}</authentication_type>"),
+    ] {
+        let server = serve(move |r| {
+            let echo = bad
+                .replace("{auth}", r.header("authorization").unwrap_or_default())
+                .replace("{target}", &format!("{} {}", r.target, md5_hex("S3cret").to_uppercase()));
+            let options = format!("<use_authentication>1</use_authentication>{echo}");
+            let section = provision_xml(&["http://127.0.0.1:9/".into()], &options, "accounts,provision");
+            Reply::ok(&ANSWER.replace("</options>\n", &format!("{}</options>\n", section.trim().replace('&', "&amp;"))))
+        });
+        let p = Provisioner::from_xml(&provision_xml(
+            &[server.url("/")],
+            &auth_options(kind, "bob", password),
+            "accounts,provision",
+        ))
+        .unwrap();
+        let heard = logged(&p);
+        p.run(None).expect("a refused section does not fail the run");
+        let all = shown(None, &heard);
+        assert!(all.contains("is not adopted") || all.contains("current settings stay"), "{kind}: {all}");
+        for secret in
+            [password.to_owned(), md5_hex(password), md5_hex(password).to_uppercase(), "Ym9iOlMzY3JldA==".into()]
+        {
+            assert!(!all.contains(&secret), "{kind}: {secret} in {all}");
+        }
+    }
+}
+
+#[test]
 fn a_basic_token_echoed_without_its_padding_or_percent_encoded_is_scrubbed() {
     // "Ym9iOlMzY3JldA" decodes to bob:S3cret as well as the padded token
     // does; a server that reflects headers into a URL writes `%3D%3D`.
