@@ -71,7 +71,15 @@ pub fn query_secrets(url: &str) -> Vec<String> {
 fn secret_ranges(url: &str) -> (Option<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
     let end_of = |from: usize, stops: &[char]| url[from..].find(stops).map_or(url.len(), |i| from + i);
     let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = end_of(authority_start, &['/', '?', '#']);
+    let mut authority_end = end_of(authority_start, &['/', '?', '#']);
+    // A password holding '/', '?' or '#' written raw: the parser ends the
+    // authority there and fails on a "port", and the refusal shows the text.
+    // In text that does not parse, userinfo runs to the last '@'.
+    if url::Url::parse(url).is_err() {
+        if let Some(at) = url[authority_start..].rfind('@') {
+            authority_end = end_of(authority_start + at, &['/', '?', '#']);
+        }
+    }
     let userinfo_password = url[authority_start..authority_end].rfind('@').and_then(|at| {
         let userinfo = authority_start..authority_start + at;
         url[userinfo.clone()].find(':').map(|colon| userinfo.start + colon + 1..userinfo.end)
@@ -210,6 +218,9 @@ mod tests {
             ("http://bob@h/", "http://bob@h/"),
             ("not a url?password=pw", "not a url?password=***"),
             ("http://h/p@x:y", "http://h/p@x:y"),
+            ("http://bob:pw/s?x@h/?pass=1", "http://bob:***@h/?pass=***"),
+            ("http://bob:pw#s@h/", "http://bob:***@h/"),
+            ("http://h:99999/p@x", "http://h:***@x"),
         ];
         for (url, want) in cases {
             assert_eq!(show_url(url), want, "{url}");

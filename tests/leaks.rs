@@ -155,6 +155,16 @@ fn a_malformed_base_url_is_named_without_its_secrets() {
     let text = provision_xml(&["http://[::1/?password=verysecret".into()], NO_AUTH, "accounts");
     let err = Provisioner::from_xml(&text).err().expect("refused");
     assert!(err.message.contains("password=***") && !err.message.contains("verysecret"), "{err}");
+    // A password holding '/', '?' or '#' written raw into userinfo: the
+    // parser takes the first of them as the end of the authority and fails
+    // on a "port", so the URL is shown whole in the message that refuses it.
+    for url in
+        ["http://bob:pw/verysecret@127.0.0.1/", "http://bob:pw?verysecret@127.0.0.1/", "http://bob:pw#verysecret@h/"]
+    {
+        let err = Provisioner::from_xml(&provision_xml(&[url.into()], NO_AUTH, "accounts")).err().expect("refused");
+        assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+        assert!(err.message.contains("'http://bob:***@") && !err.message.contains("verysecret"), "{url}: {err}");
+    }
 }
 
 #[test]
