@@ -158,3 +158,22 @@ fn links_of_the_caller_or_of_the_folders_owner_are_followed() {
     plant_as_nobody(&scene.path("fake-etc/plain.xml"), &plain.join("Config.xml"));
     p.store_local(Some("<options/>"), &plain.join("Config.xml")).unwrap();
 }
+
+#[test]
+fn a_local_config_planted_by_another_user_is_replaced_with_mode_0600() {
+    // The owner's mode is kept only for the caller's own file: a 0666 file
+    // that nobody planted in the shared folder must not make the caller's
+    // config (with whatever passwords it holds) readable by all.
+    root_only!();
+    let scene = Scene::new();
+    let config = scene.path("shared/Config.xml");
+    fs::write(&config, "<options/>").unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(&config, Some(NOBODY), Some(NOBODY)).unwrap();
+    let p = provisioner(&["http://127.0.0.1:9/".into()]);
+    p.store_local(Some("<options><accounts>sip-secret</accounts></options>"), &config).unwrap();
+    let meta = fs::symlink_metadata(&config).unwrap();
+    assert!(meta.file_type().is_file());
+    assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o600), "the caller's file, private");
+    assert!(fs::read_to_string(&config).unwrap().contains("sip-secret"));
+}
