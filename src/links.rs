@@ -18,8 +18,11 @@ const MAX_HOPS: usize = 40;
 
 /// The file `path` finally names, following the links at its end (so that a
 /// symlinked config stays a symlink and its target is replaced), refusing a
-/// link that [`check`] refuses.
-pub fn resolve(path: &Path) -> io::Result<PathBuf> {
+/// link that [`check`] refuses; with that file's own metadata (not a link's)
+/// as it was when the links were checked, or why there is none (`NotFound`
+/// for a new file). A caller deciding by it (the mode to keep) must not look
+/// the path up again: a link swapped in meanwhile would be followed unchecked.
+pub fn resolve(path: &Path) -> io::Result<(PathBuf, io::Result<fs::Metadata>)> {
     let mut current = path.to_path_buf();
     for _ in 0..MAX_HOPS {
         match fs::symlink_metadata(&current) {
@@ -31,7 +34,7 @@ pub fn resolve(path: &Path) -> io::Result<PathBuf> {
                     None => link,
                 };
             }
-            _ => return Ok(current),
+            meta => return Ok((current, meta)),
         }
     }
     Err(io::Error::other("too many levels of symbolic links"))
