@@ -51,13 +51,18 @@ pub fn show_url(url: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The values of `url`'s secret query parameters (non-empty, as written
-/// and percent-decoded), for a [`Scrubber`]: a server may echo them.
+/// The values of `url`'s secret query parameters (non-empty; as written,
+/// percent-decoded, and form-decoded with `+` as a space, as PHP's `$_GET`
+/// reads them), for a [`Scrubber`]: a server may echo them.
 pub fn query_secrets(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
     for range in secret_ranges(url).1 {
         let raw = &url[range];
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        let form = percent_encoding::percent_decode_str(&raw.replace('+', " ")).decode_utf8_lossy().into_owned();
+        if form != decoded {
+            secrets.push(form);
+        }
         if decoded != raw {
             secrets.push(decoded.into_owned());
         }
@@ -227,6 +232,7 @@ mod tests {
         }
         assert!(matches!(show_url("http://h/?a=1"), Cow::Borrowed(_)));
         assert_eq!(query_secrets("http://h/?password=a%20b&user=u"), ["a b", "a%20b"]);
+        assert_eq!(query_secrets("http://h/?password=a+b%2B"), ["a b+", "a+b+", "a+b%2B"]);
     }
 
     #[test]

@@ -220,3 +220,17 @@ fn a_basic_token_echoed_without_its_padding_or_percent_encoded_is_scrubbed() {
     assert!(err.message.contains("denied ?auth=***"), "{err}");
     assert_no_trace_of_s3cret(&shown(Some(&err), &heard), "basic");
 }
+
+#[test]
+fn a_query_secret_echoed_form_decoded_is_scrubbed() {
+    // A form decoder (PHP's $_GET, Python's parse_qs) reads '+' as a space:
+    // the server knows `?password=very+secret%21` as "very secret!".
+    let server = serve(|_| Reply::xml(403, "<error>wrong password 'very secret!' for u</error>"));
+    let url = server.url("/?username=u&amp;password=very+secret%21");
+    let p = Provisioner::from_xml(&provision_xml(&[url], NO_AUTH, "accounts")).unwrap();
+    let heard = logged(&p);
+    let err = p.run(None).unwrap_err();
+    assert!(err.message.contains("wrong password '***' for u"), "{err}");
+    let all = shown(Some(&err), &heard);
+    assert!(!all.contains("very secret") && !all.contains("very+secret"), "{all}");
+}
