@@ -157,6 +157,8 @@ fn links_of_the_caller_or_of_the_folders_owner_are_followed() {
     fs::set_permissions(&plain, fs::Permissions::from_mode(0o777)).unwrap();
     plant_as_nobody(&scene.path("fake-etc/plain.xml"), &plain.join("Config.xml"));
     p.store_local(Some("<options/>"), &plain.join("Config.xml")).unwrap();
+    assert_eq!(fs::read_to_string(scene.path("fake-etc/plain.xml")).unwrap(), "<options/>", "written through");
+    assert!(fs::symlink_metadata(plain.join("Config.xml")).unwrap().file_type().is_symlink(), "still a link");
 }
 
 #[test]
