@@ -52,6 +52,9 @@ pub struct Answer {
     /// (`scheme://host:port`): that origin chose the answer, so its
     /// `<provision>` section is not adopted.
     pub crossed_origin: Option<String>,
+    /// Removes what was sent to that URL (the password, its MD5, the Basic
+    /// token, the query's secrets) from messages that quote the answer.
+    pub scrubber: Scrubber,
 }
 
 /// The cache validators of an answer. Sent back (as `If-None-Match` and
@@ -250,9 +253,12 @@ impl Fetcher {
                 scrubber.secret(secret);
             });
             match self.try_url(base, settings, &auth, validators) {
-                Ok((shown, fetched)) => {
-                    let outcome = match &fetched {
-                        Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
+                Ok((shown, mut fetched)) => {
+                    let outcome = match &mut fetched {
+                        Fetched::Answer(answer) => {
+                            answer.scrubber = scrubber;
+                            format!("ok, {} bytes", answer.body.len())
+                        }
                         Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
                     };
                     report(log, shown, Status::PROVISION_OK, outcome, started);
@@ -326,7 +332,17 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got, crossed_origin })))
+        Ok((
+            shown,
+            Fetched::Answer(Answer {
+                base_url: base.to_owned(),
+                body,
+                scan,
+                validators: got,
+                crossed_origin,
+                scrubber: Scrubber::new(),
+            }),
+        ))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to

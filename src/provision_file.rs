@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::limits::MAX_BASE_URLS;
 use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
-use crate::redact;
+use crate::redact::{self, Scrubber};
 use crate::xml::{self, Element};
 use std::path::Path;
 
@@ -105,8 +105,15 @@ impl Settings {
 
     /// Parses a provision file's text; `source` names it in messages.
     pub fn parse(text: &str, source: &str) -> Result<Settings> {
-        let root = Element::parse(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
-        Parser { source }.settings(&root)
+        Settings::parse_from_outside(text, source, &Scrubber::new())
+    }
+
+    /// As [`parse`](Self::parse), for text a server wrote (a `<provision>`
+    /// section): its messages quote that text, which may echo what was sent
+    /// to it, so `sent` scrubs them before any error exists.
+    pub fn parse_from_outside(text: &str, source: &str, sent: &Scrubber) -> Result<Settings> {
+        let root = Element::parse(text).map_err(|e| Error::format(sent.scrub(format!("{source}: {e}"))))?;
+        Parser { source, sent }.settings(&root)
     }
 
     /// Whether `section` is one of the significant sections.
@@ -117,11 +124,13 @@ impl Settings {
 
 struct Parser<'a> {
     source: &'a str,
+    sent: &'a Scrubber,
 }
 
 impl Parser<'_> {
     fn error(&self, element: &Element, message: impl std::fmt::Display) -> Error {
-        Error::format(format!("{}: line {}: <{}>: {message}", self.source, element.line, element.name))
+        let message = format!("{}: line {}: <{}>: {message}", self.source, element.line, element.name);
+        Error::format(self.sent.scrub(message))
     }
 
     /// The one child of that name, if any; a repeated element is ambiguous.

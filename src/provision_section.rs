@@ -10,15 +10,16 @@ use crate::error::Status;
 use crate::log::{self, Record, Sink};
 use crate::merge::Doc;
 use crate::provision_file::{AuthType, Settings};
-use crate::redact::show_url;
+use crate::redact::{show_url, Scrubber};
 use std::fmt::Write as _;
 
 /// Where an answer came from, as far as adoption cares.
 #[derive(Debug, Clone, Copy)]
 pub enum Origin<'a> {
     /// A server's answer to `base_url`; `crossed` is the first other origin
-    /// a redirect led to on the way, if one did.
-    Server { base_url: &'a str, crossed: Option<&'a str> },
+    /// a redirect led to on the way, if one did; `sent` scrubs what was
+    /// sent to it (the server may echo it in the section, which notices quote).
+    Server { base_url: &'a str, crossed: Option<&'a str>, sent: &'a Scrubber },
     /// The last-known-good cache.
     Cache,
 }
@@ -47,14 +48,14 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, origin: Origin<'_>, log: 
         log::emit(log, Record::notice(Status::PROVISION_ERR_FORMAT, message));
         None
     };
-    match origin {
+    let sent = match origin {
         Origin::Cache => return refuse("settings are adopted only from a server's answer, never from the cache"),
         Origin::Server { crossed: Some(other), .. } => {
             return refuse(&format!("the answer came through a redirect to another origin ({other})"));
         }
-        Origin::Server { crossed: None, .. } => {}
-    }
-    let new = match Settings::parse(&answer.text[section.span.clone()], &from) {
+        Origin::Server { crossed: None, sent, .. } => sent,
+    };
+    let new = match Settings::parse_from_outside(&answer.text[section.span.clone()], &from, sent) {
         Ok(new) => new,
         Err(e) => {
             log::emit(log, Record::notice(e.status, format!("{e}; the current settings stay")));
@@ -63,7 +64,7 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, origin: Origin<'_>, log: 
     };
     match check_move(settings, &new) {
         Ok(()) => Some(new),
-        Err(why) => refuse(&why),
+        Err(why) => refuse(&sent.scrub(why)),
     }
 }
 

@@ -62,6 +62,8 @@ struct Kept {
     asked_as: Option<Credentials>,
     /// The other origin a redirect led to, if one did (no adoption then).
     crossed_origin: Option<String>,
+    /// What was sent to it, to be kept out of messages quoting the answer.
+    scrubber: crate::redact::Scrubber,
 }
 
 /// When runs last succeeded and failed, for the refresh schedule.
@@ -272,6 +274,7 @@ impl Provisioner {
                     validators: answer.validators,
                     asked_as: credentials,
                     crossed_origin: answer.crossed_origin,
+                    scrubber: answer.scrubber,
                 })),
                 None,
             ),
@@ -443,9 +446,11 @@ impl Source {
 
     fn origin(&self) -> provision_section::Origin<'_> {
         match self {
-            Source::Server(k) => {
-                provision_section::Origin::Server { base_url: &k.base_url, crossed: k.crossed_origin.as_deref() }
-            }
+            Source::Server(k) => provision_section::Origin::Server {
+                base_url: &k.base_url,
+                crossed: k.crossed_origin.as_deref(),
+                sent: &k.scrubber,
+            },
             Source::Cache(_) => provision_section::Origin::Cache,
         }
     }

@@ -51,13 +51,18 @@ pub fn show_url(url: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The values of `url`'s secret query parameters (non-empty, as written
-/// and percent-decoded), for a [`Scrubber`]: a server may echo them.
+/// The values of `url`'s secret query parameters (non-empty; as written,
+/// percent-decoded, and form-decoded with `+` as a space, as PHP's `$_GET`
+/// reads them), for a [`Scrubber`]: a server may echo them.
 pub fn query_secrets(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
     for range in secret_ranges(url).1 {
         let raw = &url[range];
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        let form = percent_encoding::percent_decode_str(&raw.replace('+', " ")).decode_utf8_lossy().into_owned();
+        if form != decoded {
+            secrets.push(form);
+        }
         if decoded != raw {
             secrets.push(decoded.into_owned());
         }
@@ -71,7 +76,15 @@ pub fn query_secrets(url: &str) -> Vec<String> {
 fn secret_ranges(url: &str) -> (Option<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
     let end_of = |from: usize, stops: &[char]| url[from..].find(stops).map_or(url.len(), |i| from + i);
     let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = end_of(authority_start, &['/', '?', '#']);
+    let mut authority_end = end_of(authority_start, &['/', '?', '#']);
+    // A password holding '/', '?' or '#' written raw: the parser ends the
+    // authority there and fails on a "port", and the refusal shows the text.
+    // In text that does not parse, userinfo runs to the last '@'.
+    if url::Url::parse(url).is_err() {
+        if let Some(at) = url[authority_start..].rfind('@') {
+            authority_end = end_of(authority_start + at, &['/', '?', '#']);
+        }
+    }
     let userinfo_password = url[authority_start..authority_end].rfind('@').and_then(|at| {
         let userinfo = authority_start..authority_start + at;
         url[userinfo.clone()].find(':').map(|colon| userinfo.start + colon + 1..userinfo.end)
@@ -128,7 +141,9 @@ impl Scrubber {
 
     /// A password with what is derived from it for `user`: the password, its
     /// lowercase and uppercase hex MD5 (`url` authentication) and the Basic
-    /// token.
+    /// token, also without its `=` padding: that still decodes to
+    /// `user:password`, and a server reflecting the header into a URL writes
+    /// the padding as `%3D`.
     pub fn password(&mut self, user: &str, password: &str) -> &mut Scrubber {
         if password.is_empty() {
             return self;
@@ -137,7 +152,9 @@ impl Scrubber {
         let md5 = md5_hex(password);
         self.derived(md5.to_ascii_uppercase());
         self.derived(md5);
-        self.derived(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.derived(token.trim_end_matches('=').to_owned());
+        self.derived(token);
         self.secret(password)
     }
 
@@ -206,12 +223,16 @@ mod tests {
             ("http://bob@h/", "http://bob@h/"),
             ("not a url?password=pw", "not a url?password=***"),
             ("http://h/p@x:y", "http://h/p@x:y"),
+            ("http://bob:pw/s?x@h/?pass=1", "http://bob:***@h/?pass=***"),
+            ("http://bob:pw#s@h/", "http://bob:***@h/"),
+            ("http://h:99999/p@x", "http://h:***@x"),
         ];
         for (url, want) in cases {
             assert_eq!(show_url(url), want, "{url}");
         }
         assert!(matches!(show_url("http://h/?a=1"), Cow::Borrowed(_)));
         assert_eq!(query_secrets("http://h/?password=a%20b&user=u"), ["a b", "a%20b"]);
+        assert_eq!(query_secrets("http://h/?password=a+b%2B"), ["a b+", "a+b+", "a+b%2B"]);
     }
 
     #[test]
@@ -222,6 +243,7 @@ mod tests {
         let token = "Ym9iOlMzY3JldA==";
         let text = format!("echo: xS3cret-pwy {md5} {} Basic {token}", md5.to_uppercase());
         assert_eq!(s.scrub(text), "echo: x***-pwy *** *** Basic ***");
+        assert_eq!(s.scrub("?auth=Ym9iOlMzY3JldA%3D%3D".into()), "?auth=***%3D%3D");
         // A short one only as a whole word.
         let mut s = Scrubber::new();
         s.password("bob", "pw");

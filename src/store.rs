@@ -29,14 +29,17 @@ pub enum Mode {
 /// ([`links::resolve`]), which is refused.
 pub fn write_atomically(path: &Path, contents: &str, mode: Mode) -> Result<()> {
     let shown = path.display();
-    let target = links::resolve(path).map_err(|e| Error::io(format!("{shown}: {e}")))?;
+    let (target, existing) = links::resolve(path).map_err(|e| Error::io(format!("{shown}: {e}")))?;
     let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let fail = |what: &str, e: std::io::Error| Error::io(format!("{shown}: {what}: {e}"));
 
-    let existing = match fs::metadata(&target) {
+    // The metadata the links were checked with, not a second lookup, which
+    // would follow a link swapped in since (a planted 0666 file replaced by
+    // a link to a 0644 file of the caller's would make the new file 0644).
+    let existing = match existing {
         Ok(meta) if meta.is_dir() => return Err(Error::io(format!("{shown}: is a folder"))),
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -251,3 +251,23 @@ fn at_most_16_base_urls_in_a_provision_file_or_section() {
     assert!(never.requests().is_empty());
     assert!(heard.lock().unwrap()[0].message.contains("more than 16 base URLs"));
 }
+
+#[test]
+fn an_answer_that_left_the_origin_and_came_back_is_not_adopted() {
+    // first -> elsewhere -> first again: the last hop is on the URL's own
+    // origin, but the other origin chose where it led (and what it asks).
+    let target = serve_ok(ANSWER);
+    let answer = moving_answer(&[target.url("/")], &options(true, "basic"));
+    let first_url = Arc::new(Mutex::new(String::new()));
+    let back = first_url.clone();
+    let elsewhere = serve(move |_| Reply::redirect(&format!("{}chosen/configuration", back.lock().unwrap())));
+    let to = elsewhere.url("/x/configuration");
+    let first = serve(move |r| match r.path() {
+        "/configuration" => Reply::redirect(&to),
+        _ => Reply::ok(&answer),
+    });
+    *first_url.lock().unwrap() = first.url("/");
+    let p = Provisioner::from_xml(&provision_xml(&[first.url("/")], &options(true, "basic"), SECTIONS)).unwrap();
+    assert_refused_after(&p, &first, 2, &target, &format!("redirect to another origin ({})", elsewhere.url("")));
+    assert!(first.requests().iter().any(|r| r.path() == "/chosen/configuration"), "the answer came from the origin");
+}

@@ -27,6 +27,14 @@ fn logged(p: &Provisioner) -> Arc<Mutex<Vec<LogRecord>>> {
     heard
 }
 
+/// Neither `S3cret` (bob's password in these tests), its MD5 in either case
+/// nor the Basic token, padded or not, is in `all`.
+fn assert_no_trace_of_s3cret(all: &str, kind: &str) {
+    for secret in ["S3cret".to_owned(), md5_hex("S3cret"), md5_hex("S3cret").to_uppercase(), "Ym9iOlMzY3JldA".into()] {
+        assert!(!all.contains(&secret), "{kind}: {secret} in {all}");
+    }
+}
+
 /// Everything a host could show: the error message and every log record.
 fn shown(err: Option<&provision::Error>, heard: &Mutex<Vec<LogRecord>>) -> String {
     let mut all = err.map(|e| e.message.clone()).unwrap_or_default();
@@ -94,12 +102,7 @@ fn a_password_echoed_inside_a_word_as_md5_or_as_basic_token_is_scrubbed() {
         let err = p.run(None).unwrap_err();
         assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "{kind}: {err}");
         assert!(err.message.contains("bad login x***-pwy"), "{kind}: {err}");
-        let all = shown(Some(&err), &heard);
-        for secret in
-            [password.to_owned(), md5_hex(password), md5_hex(password).to_uppercase(), "Ym9iOlMzY3JldA==".into()]
-        {
-            assert!(!all.contains(&secret), "{kind}: {secret} in {all}");
-        }
+        assert_no_trace_of_s3cret(&shown(Some(&err), &heard), kind);
     }
 }
 
@@ -155,4 +158,79 @@ fn a_malformed_base_url_is_named_without_its_secrets() {
     let text = provision_xml(&["http://[::1/?password=verysecret".into()], NO_AUTH, "accounts");
     let err = Provisioner::from_xml(&text).err().expect("refused");
     assert!(err.message.contains("password=***") && !err.message.contains("verysecret"), "{err}");
+    // A password holding '/', '?' or '#' written raw into userinfo: the
+    // parser takes the first of them as the end of the authority and fails
+    // on a "port", so the URL is shown whole in the message that refuses it.
+    for url in
+        ["http://bob:pw/verysecret@127.0.0.1/", "http://bob:pw?verysecret@127.0.0.1/", "http://bob:pw#verysecret@h/"]
+    {
+        let err = Provisioner::from_xml(&provision_xml(&[url.into()], NO_AUTH, "accounts")).err().expect("refused");
+        assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+        assert!(err.message.contains("'http://bob:***@") && !err.message.contains("verysecret"), "{url}: {err}");
+    }
+}
+
+#[test]
+fn a_password_echoed_in_a_provision_section_is_scrubbed_from_the_refusal_notice() {
+    // The `<provision>` section is text from outside too: the notice that
+    // refuses it quotes what the server wrote (a bad refresh_rate, a bad
+    // authentication_type, a plain-http URL), echoed request and all.
+    let password = "S3cret";
+    for (kind, bad) in [
+        ("basic", "<refresh_rate>xS3cret-pwy {auth}</refresh_rate>"),
+        ("url", "<authentication_type>{target}</authentication_type>"),
+    ] {
+        let server = serve(move |r| {
+            let echo = bad
+                .replace("{auth}", r.header("authorization").unwrap_or_default())
+                .replace("{target}", &format!("{} {}", r.target, md5_hex("S3cret").to_uppercase()));
+            let options = format!("<use_authentication>1</use_authentication>{echo}");
+            let section = provision_xml(&["http://127.0.0.1:9/".into()], &options, "accounts,provision");
+            Reply::ok(&ANSWER.replace("</options>\n", &format!("{}</options>\n", section.trim().replace('&', "&amp;"))))
+        });
+        let p = Provisioner::from_xml(&provision_xml(
+            &[server.url("/")],
+            &auth_options(kind, "bob", password),
+            "accounts,provision",
+        ))
+        .unwrap();
+        let heard = logged(&p);
+        p.run(None).expect("a refused section does not fail the run");
+        let all = shown(None, &heard);
+        assert!(all.contains("current settings stay"), "{kind}: {all}");
+        assert_no_trace_of_s3cret(&all, kind);
+    }
+}
+
+#[test]
+fn a_basic_token_echoed_without_its_padding_or_percent_encoded_is_scrubbed() {
+    // "Ym9iOlMzY3JldA" decodes to bob:S3cret as well as the padded token
+    // does; a server that reflects headers into a URL writes `%3D%3D`.
+    let server = serve(move |r| {
+        let token = r.header("authorization").unwrap_or_default().trim_start_matches("Basic ").to_owned();
+        let echo = format!("denied ?auth={} raw={}", token.replace('=', "%3D"), token.trim_end_matches('='));
+        Reply::xml(403, &format!("<error>{echo}</error>"))
+    });
+    let p =
+        Provisioner::from_xml(&provision_xml(&[server.url("/")], &auth_options("basic", "bob", "S3cret"), "accounts"))
+            .unwrap();
+    let heard = logged(&p);
+    let err = p.run(None).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "{err}");
+    assert!(err.message.contains("denied ?auth=***"), "{err}");
+    assert_no_trace_of_s3cret(&shown(Some(&err), &heard), "basic");
+}
+
+#[test]
+fn a_query_secret_echoed_form_decoded_is_scrubbed() {
+    // A form decoder (PHP's $_GET, Python's parse_qs) reads '+' as a space:
+    // the server knows `?password=very+secret%21` as "very secret!".
+    let server = serve(|_| Reply::xml(403, "<error>wrong password 'very secret!' for u</error>"));
+    let url = server.url("/?username=u&amp;password=very+secret%21");
+    let p = Provisioner::from_xml(&provision_xml(&[url], NO_AUTH, "accounts")).unwrap();
+    let heard = logged(&p);
+    let err = p.run(None).unwrap_err();
+    assert!(err.message.contains("wrong password '***' for u"), "{err}");
+    let all = shown(Some(&err), &heard);
+    assert!(!all.contains("very secret") && !all.contains("very+secret"), "{all}");
 }

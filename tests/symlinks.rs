@@ -157,4 +157,73 @@ fn links_of_the_caller_or_of_the_folders_owner_are_followed() {
     fs::set_permissions(&plain, fs::Permissions::from_mode(0o777)).unwrap();
     plant_as_nobody(&scene.path("fake-etc/plain.xml"), &plain.join("Config.xml"));
     p.store_local(Some("<options/>"), &plain.join("Config.xml")).unwrap();
+    assert_eq!(fs::read_to_string(scene.path("fake-etc/plain.xml")).unwrap(), "<options/>", "written through");
+    assert!(fs::symlink_metadata(plain.join("Config.xml")).unwrap().file_type().is_symlink(), "still a link");
+}
+
+#[test]
+fn a_local_config_planted_by_another_user_is_replaced_with_mode_0600() {
+    // The owner's mode is kept only for the caller's own file: a 0666 file
+    // that nobody planted in the shared folder must not make the caller's
+    // config (with whatever passwords it holds) readable by all.
+    root_only!();
+    let scene = Scene::new();
+    let config = scene.path("shared/Config.xml");
+    fs::write(&config, "<options/>").unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(&config, Some(NOBODY), Some(NOBODY)).unwrap();
+    let p = provisioner(&["http://127.0.0.1:9/".into()]);
+    p.store_local(Some("<options><accounts>sip-secret</accounts></options>"), &config).unwrap();
+    let meta = fs::symlink_metadata(&config).unwrap();
+    assert!(meta.file_type().is_file());
+    assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o600), "the caller's file, private");
+    assert!(fs::read_to_string(&config).unwrap().contains("sip-secret"));
+}
+
+/// Test builds only: the race made deterministic by the library's hook
+/// around its opens (`test_hooks::around_open`).
+#[cfg(feature = "test-hooks")]
+#[test]
+fn a_link_swapped_in_between_the_check_and_the_open_is_never_read() {
+    // nobody owns provision.conf in the shared folder and swaps it, by
+    // rename, for a link to root's private provision file just after the
+    // library checked it (and, second round, back again just after the
+    // open). A load gets an IO error, never root's file.
+    use provision::test_hooks::{around_open, OpenStep};
+    root_only!();
+    let scene = Scene::new();
+    let roots = scene.path("fake-etc/provision.conf");
+    fs::write(&roots, provision_xml(&["http://127.0.0.1:2/".into()], "", "accounts")).unwrap();
+    fs::set_permissions(&roots, fs::Permissions::from_mode(0o600)).unwrap();
+    let path = scene.path("shared/provision.conf");
+    let shared = scene.path("shared");
+    let as_nobody = move |tmp: &str, make: &dyn Fn(&Path)| {
+        let tmp = shared.join(tmp);
+        make(&tmp);
+        std::os::unix::fs::lchown(&tmp, Some(NOBODY), Some(NOBODY)).unwrap();
+        fs::rename(&tmp, shared.join("provision.conf")).unwrap();
+    };
+    let nobodys = provision_xml(&["http://127.0.0.1:1/".into()], "", "accounts");
+    let link = {
+        let as_nobody = as_nobody.clone();
+        move || as_nobody("link.tmp", &|tmp| std::os::unix::fs::symlink(&roots, tmp).unwrap())
+    };
+    let plain = move || as_nobody("plain.tmp", &|tmp| fs::write(tmp, &nobodys).unwrap());
+    for swap_back in [false, true] {
+        plain();
+        let (link, plain) = (link.clone(), plain.clone());
+        around_open(Some(Box::new(move |step, _| match step {
+            OpenStep::BeforeOpen => link(),
+            OpenStep::AfterOpen if swap_back => plain(),
+            OpenStep::AfterOpen => {}
+        })));
+        let loaded = provision::Settings::load(&path);
+        around_open(None);
+        let err = loaded.expect_err("root's private file was read through the swapped-in link");
+        assert_eq!(err.status, Status::PROVISION_ERR_IO, "{err}");
+        let why = if swap_back { "changed while it was being opened" } else { "refused to follow the symlink" };
+        assert!(err.message.contains(why), "{err}");
+    }
+    plain();
+    assert_eq!(provision::Settings::load(&path).unwrap().base_urls, ["http://127.0.0.1:1/"], "unswapped, it reads");
 }
