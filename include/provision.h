@@ -52,7 +52,10 @@ typedef enum provision_status {
    */
   PROVISION_ERR_IO = 3,
   /**
-   * The provision file or a local config is malformed.
+   * A document or file is malformed or too large: the provision file (or
+   * its text), a local config, the config given to store, or a CA file
+   * that holds no PEM certificate; or one of them is over its size bound.
+   * The message names the file or text, and the line and element.
    */
   PROVISION_ERR_FORMAT = 4,
   /**
