@@ -1,5 +1,6 @@
 //! `provision_t`: the handle, its life (load, free) and its settings.
 
+use super::logger::LogSlot;
 use super::outcome::{unpin, OutcomeSnapshot};
 use super::{arc_clone, arc_release, arg_opt_path, arg_opt_str, arg_path, arg_str, call, create, guard, lock};
 use crate::refresh::Refresher;
@@ -20,6 +21,8 @@ pub struct Handle {
     pub(crate) id: u64,
     pub(crate) core: Arc<Provisioner>,
     pub(crate) refresh: Mutex<Option<Refresher>>,
+    /// Where the core's records go: the host's current log callback.
+    pub(crate) log: Arc<LogSlot>,
     /// The C form of the last outcome, made once per outcome and shared by
     /// every reader: a multi-megabyte config is not copied per call.
     snapshot: Mutex<Option<Arc<OutcomeSnapshot>>>,
@@ -33,8 +36,10 @@ thread_local! {
 impl Handle {
     fn new(core: Provisioner) -> Arc<Handle> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Handle {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            log: LogSlot::install(id, &core),
             core: Arc::new(core),
             refresh: Mutex::new(None),
             snapshot: Mutex::new(None),
@@ -79,31 +84,36 @@ impl Handle {
         drop(stopped); // joins, outside the lock: the callback may use the handle
     }
 
-    /// Runs `f`, a callback of this handle's, marked as such on this thread.
-    pub(crate) fn in_callback_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        struct Scope(Option<usize>);
-        impl Drop for Scope {
-            fn drop(&mut self) {
-                if let Some(depth) = self.0 {
-                    let _ = IN_CALLBACK.try_with(|ids| ids.borrow_mut().truncate(depth));
-                }
+    fn in_callback(&self) -> bool {
+        in_callback(self.id)
+    }
+}
+
+/// Runs `f`, a log callback of the handle `id`, marked as such on this thread.
+pub(crate) fn in_callback_scope<R>(id: u64, f: impl FnOnce() -> R) -> R {
+    struct Scope(Option<usize>);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            if let Some(depth) = self.0 {
+                let _ = IN_CALLBACK.try_with(|ids| ids.borrow_mut().truncate(depth));
             }
         }
-        let _scope = Scope(
-            IN_CALLBACK
-                .try_with(|ids| {
-                    let mut ids = ids.borrow_mut();
-                    ids.push(self.id);
-                    ids.len() - 1
-                })
-                .ok(),
-        );
-        f()
     }
+    let _scope = Scope(
+        IN_CALLBACK
+            .try_with(|ids| {
+                let mut ids = ids.borrow_mut();
+                ids.push(id);
+                ids.len() - 1
+            })
+            .ok(),
+    );
+    f()
+}
 
-    fn in_callback(&self) -> bool {
-        IN_CALLBACK.try_with(|ids| ids.borrow().contains(&self.id)).unwrap_or(false)
-    }
+/// Whether this thread is inside a log callback of the handle `id`.
+pub(crate) fn in_callback(id: u64) -> bool {
+    IN_CALLBACK.try_with(|ids| ids.borrow().contains(&id)).unwrap_or(false)
 }
 
 impl Drop for Handle {

@@ -390,6 +390,76 @@ static void test_free_inside_worker_logger(const struct fixture *f)
     CHECK(__atomic_load_n(&in.callbacks, __ATOMIC_ACQUIRE) == 0);
 }
 
+/* ------------------------------------------ set_logger during a run (defect 3) */
+
+struct slow_log {
+    int in_old;    /* the old logger is running */
+    int old_calls;
+    int new_calls;
+};
+
+static void slow_old_logger(void *userdata, const provision_log_record_t *record)
+{
+    struct slow_log *s = userdata;
+    (void)record;
+    __atomic_store_n(&s->in_old, 1, __ATOMIC_RELEASE);
+    sleep_ms(200); /* the other thread replaces the logger meanwhile */
+    __atomic_add_fetch(&s->old_calls, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->in_old, 0, __ATOMIC_RELEASE);
+}
+
+static void new_logger(void *userdata, const provision_log_record_t *record)
+{
+    (void)record;
+    __atomic_add_fetch(&((struct slow_log *)userdata)->new_calls, 1, __ATOMIC_RELAXED);
+}
+
+struct run_arg {
+    provision_t *h;
+    int status;
+};
+
+static void *run_once(void *arg)
+{
+    struct run_arg *a = arg;
+    a->status = provision_run(a->h, NULL);
+    return NULL;
+}
+
+/* The old logger's userdata (a Python thunk, a C++ function) may go as soon
+ * as provision_set_logger returns: no call to it is then under way or to come. */
+static void test_set_logger_waits_for_the_old_one(const struct fixture *f)
+{
+    struct slow_log s = {0, 0, 0};
+    provision_t *h = NULL;
+    char text[TEXT_MAX];
+    /* Two URLs, so that a run makes two records. */
+    snprintf(text, sizeof text,
+             "<provision><base_urls><base_url>%s/absent/</base_url><base_url>%s/race/</base_url></base_urls>"
+             "<options><use_authentication>0</use_authentication></options>"
+             "<significant_sections>accounts</significant_sections></provision>",
+             f->base, f->base);
+    if (!CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK)
+        || !CHECK_STATUS(provision_set_logger(h, slow_old_logger, &s), PROVISION_OK))
+        return;
+    struct run_arg a = {h, -1};
+    pthread_t thread;
+    if (CHECK(pthread_create(&thread, NULL, run_once, &a) == 0)) {
+        double give_up = now_s() + DEADLINE_S;
+        while (!__atomic_load_n(&s.in_old, __ATOMIC_ACQUIRE) && now_s() < give_up)
+            sleep_ms(1);
+        CHECK_STATUS(provision_set_logger(h, new_logger, &s), PROVISION_OK);
+        int old_calls = __atomic_load_n(&s.old_calls, __ATOMIC_ACQUIRE);
+        CHECK(__atomic_load_n(&s.in_old, __ATOMIC_ACQUIRE) == 0);
+        CHECK(old_calls == 1);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK_STATUS(a.status, PROVISION_OK);
+        CHECK(__atomic_load_n(&s.old_calls, __ATOMIC_ACQUIRE) == old_calls);
+        CHECK(s.new_calls == 1); /* the run's second record went to the new logger */
+    }
+    provision_free(h);
+}
+
 /* ---------------------------------------------- defect 4: pthread key destructor */
 
 static pthread_key_t late_key;
@@ -443,6 +513,8 @@ int main(int argc, char **argv)
         {"free inside the log callback of a run: the run completes, the worker is joined", test_free_inside_logger},
         {"free inside the log callback of the worker's attempt: no callback, no crash",
          test_free_inside_worker_logger},
+        {"set_logger during a run waits for the old logger, which is not called again",
+         test_set_logger_waits_for_the_old_one},
         {"a call from a pthread key destructor returns a status (defect 4)", test_call_from_key_destructor},
     };
     int failed = 0;
