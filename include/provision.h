@@ -258,8 +258,10 @@ int provision_load_xml(const char *provision_xml, struct provision_t **out);
  * Inside the handle's own refresh callback it tells the worker to stop and
  * returns at once; the worker ends, and the handle goes, when the callback
  * returns. Inside the handle's log callback it tells the worker to stop and
- * returns; the handle goes (and the worker is joined) when the run that
- * called the logger returns. In both, the callback must not use `p` after.
+ * returns; the run that called the logger goes on (its later records still
+ * reach the logger), joins the worker before it returns (unless it is the
+ * worker's own attempt, which is its last), and the handle goes then. In
+ * both, the callback must not use `p` after.
  *
  * Returns: nothing.
  * Ownership: `p` is the library's again; never use it after.

@@ -7,7 +7,7 @@ use crate::refresh::Refresher;
 use crate::{Outcome, Provisioner, Result};
 use libc::{c_char, c_int, c_uint};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ pub struct Handle {
     pub(crate) id: u64,
     pub(crate) core: Arc<Provisioner>,
     pub(crate) refresh: Mutex<Option<Refresher>>,
+    /// Set by `provision_free`: a run whose logger freed the handle stops
+    /// (and joins) the worker before it returns.
+    released: AtomicBool,
     /// Where the core's records go: the host's current log callback.
     pub(crate) log: Arc<LogSlot>,
     /// The C form of the last outcome, made once per outcome and shared by
@@ -42,6 +45,7 @@ impl Handle {
             log: LogSlot::install(id, &core),
             core: Arc::new(core),
             refresh: Mutex::new(None),
+            released: AtomicBool::new(false),
             snapshot: Mutex::new(None),
         })
     }
@@ -180,8 +184,10 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 /// Inside the handle's own refresh callback it tells the worker to stop and
 /// returns at once; the worker ends, and the handle goes, when the callback
 /// returns. Inside the handle's log callback it tells the worker to stop and
-/// returns; the handle goes (and the worker is joined) when the run that
-/// called the logger returns. In both, the callback must not use `p` after.
+/// returns; the run that called the logger goes on (its later records still
+/// reach the logger), joins the worker before it returns (unless it is the
+/// worker's own attempt, which is its last), and the handle goes then. In
+/// both, the callback must not use `p` after.
 ///
 /// Returns: nothing.
 /// Ownership: `p` is the library's again; never use it after.
@@ -194,6 +200,7 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 pub unsafe extern "C" fn provision_free(p: *mut Handle) {
     guard((), || {
         if let Ok(h) = handle(p) {
+            h.released.store(true, Ordering::SeqCst);
             h.stop_worker();
             unpin(h.id);
             arc_release(p);
@@ -305,7 +312,13 @@ pub unsafe extern "C" fn provision_set_ca_file(p: *mut Handle, pem_path: *const 
 pub unsafe extern "C" fn provision_run(p: *mut Handle, local_config_path: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
-        h.core.run(arg_opt_path(local_config_path, "local_config_path")?).map(drop)
+        let result = h.core.run(arg_opt_path(local_config_path, "local_config_path")?).map(drop);
+        if h.released.load(Ordering::SeqCst) {
+            // Freed by the logger of this run, which could not join the
+            // worker: no refresh callback may follow this return.
+            h.stop_worker();
+        }
+        result
     })
 }
 
