@@ -4,25 +4,26 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
-pub mod cache;
-pub mod digest;
+pub(crate) mod cache;
+pub(crate) mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
-pub mod limits;
-pub mod links;
+pub(crate) mod limits;
+pub(crate) mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
-pub mod provision_section;
+pub(crate) mod provision_section;
 pub mod provisioner;
-pub mod read_file;
-pub mod redact;
+pub(crate) mod read_file;
+pub(crate) mod redact;
 pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]
+#[doc(hidden)]
 pub mod test_hooks;
-pub mod tls;
+pub(crate) mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};
