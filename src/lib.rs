@@ -9,15 +9,18 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub mod headers;
 pub mod limits;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
 pub mod provision_section;
 pub mod provisioner;
+pub mod proxy;
 pub mod read_file;
 pub mod refresh;
 pub mod store;
+pub mod template;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test_hooks;
 pub mod tls;
