@@ -14,11 +14,11 @@ use crate::headers::ExtraHeaders;
 use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
 use crate::proxy::{self, ProxySetting};
+use crate::redact::{self, Scrubber};
 use crate::template::{self, Variables};
 use crate::tls::{self, ClientIdentity};
 use crate::xml::{self, Scan};
 use base64::Engine as _;
-use md5::{Digest, Md5};
 use percent_encoding::utf8_percent_encode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,14 +96,11 @@ pub enum Failure {
     Other(String),
 }
 
-/// The lowercase hex MD5 that the `url` authentication type sends.
-pub fn md5_hex(password: &str) -> String {
-    Md5::digest(password.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::redact::md5_hex;
 
 /// `base` with `configuration` appended to its path; its query is kept.
 pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
-    let mut url = Url::parse(base).map_err(|e| format!("'{base}' is not a URL: {e}"))?;
+    let mut url = Url::parse(base).map_err(|e| format!("'{}' is not a URL: {e}", redact::show_url(base)))?;
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');
@@ -122,18 +119,14 @@ struct Auth {
     query: Option<String>,
     /// For `digest`: answered once a server challenges us.
     digest: Option<Credentials>,
-    /// What we derived from a password (Basic tokens, MD5, its
-    /// percent-encoded form in a template): long and unmistakable, so every
-    /// occurrence in a message goes.
-    derived: Vec<String>,
-    /// The passwords themselves (the user's, the proxy's), which a careless
-    /// server may echo.
-    passwords: Vec<String>,
+    /// Removes the password, its MD5 and the Basic token from what
+    /// servers and the transport say.
+    scrubber: Scrubber,
 }
 
 impl Auth {
     fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
-        let mut auth = Auth { header: None, query: None, digest: None, derived: Vec::new(), passwords: Vec::new() };
+        let mut auth = Auth { header: None, query: None, digest: None, scrubber: Scrubber::new() };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
         };
@@ -142,60 +135,23 @@ impl Auth {
                 let token =
                     base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.user, c.password).as_bytes());
                 auth.header = Some(format!("Basic {token}"));
-                auth.derived.push(token);
             }
             AuthType::Url => {
                 let digest = md5_hex(&c.password);
                 let user = utf8_percent_encode(&c.user, QUERY_VALUE);
                 auth.query = Some(format!("user={user}&password={digest}"));
-                auth.derived.push(digest);
             }
             AuthType::Digest => auth.digest = Some(c.clone()),
         }
-        auth.passwords.push(c.password.clone());
+        auth.scrubber.password(&c.user, &c.password);
         auth
     }
 
     /// Also hides a password a URL template sends, as written and as sent.
     fn hide_template_password(&mut self, password: &str) {
-        let encoded = template::encode(password);
-        if encoded != password {
-            self.derived.push(encoded);
-        }
-        self.passwords.push(password.to_owned());
+        self.scrubber.secret(password);
+        self.scrubber.secret(&template::encode(password));
     }
-
-    /// Hides credentials in text that came from outside (a server's words, a
-    /// transport error). The password is replaced only where it stands as a
-    /// whole word: replacing every substring would garble the message and,
-    /// by where the stars fall, reveal a short password.
-    fn scrub(&self, message: String) -> String {
-        let message = self.derived.iter().filter(|s| !s.is_empty()).fold(message, |m, s| m.replace(s.as_str(), "***"));
-        self.passwords.iter().fold(message, |m, p| replace_whole(&m, p, "***"))
-    }
-}
-
-/// `text` with each occurrence of `word` that is not part of a longer
-/// alphanumeric run replaced by `with`.
-fn replace_whole(text: &str, word: &str, with: &str) -> String {
-    if word.is_empty() {
-        return text.to_owned();
-    }
-    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(word) {
-        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
-        let after = rest[at + word.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        let glued_before = is_word_char(before) && word.starts_with(char::is_alphanumeric);
-        let glued_after = is_word_char(after) && word.ends_with(char::is_alphanumeric);
-        let whole = !glued_before && !glued_after;
-        out.push_str(if whole { with } else { word });
-        rest = &rest[at + word.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// How the HTTP client is set up: one value, changed by the handle's setters
@@ -354,9 +310,8 @@ impl Fetcher {
         if let Some(c) = template_credentials {
             auth.hide_template_password(&c.password);
         }
-        if let [token, password] = proxy::secrets(self.agent.config().proxy()).as_slice() {
-            auth.derived.push(token.clone());
-            auth.passwords.push(password.clone());
+        if let Some((user, password)) = proxy::credentials(self.agent.config().proxy()) {
+            auth.scrubber.password(user, password);
         }
         let targets = settings
             .base_urls
@@ -369,6 +324,13 @@ impl Fetcher {
             let base = target.base;
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
+            // A server may echo a secret of the URL's own query too.
+            let mut scrubber = auth.scrubber.clone();
+            if let Ok(url) = &target.url {
+                redact::query_secrets(url.as_str()).iter().for_each(|secret| {
+                    scrubber.secret(secret);
+                });
+            }
             match self.try_url(target, settings, &auth, validators) {
                 Ok((shown, fetched)) => {
                     let outcome = match &fetched {
@@ -381,11 +343,11 @@ impl Fetcher {
                 Err((shown, failure)) => {
                     let (status, reason) = match failure {
                         Failure::Server(text) => {
-                            let text = auth.scrub(text);
+                            let text = scrubber.scrub(text);
                             server_error = Some(text.clone());
                             (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
                         }
-                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
+                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, scrubber.scrub(reason)),
                     };
                     failures.push(format!("{shown}: {reason}"));
                     report(log, shown, status, reason, started);
@@ -402,12 +364,10 @@ impl Fetcher {
     fn target<'a>(&self, base: &'a str, credentials: Option<&Credentials>) -> Result<Target<'a>> {
         let url = match configuration_url(base) {
             Ok(url) => url,
-            Err(why) => return Ok(Target { base, url: Err(why), shown: base.to_owned() }),
+            Err(why) => return Ok(Target { base, url: Err(why), shown: redact::show_url(base).into_owned() }),
         };
-        let mut shown_url = url.clone();
-        let _ = shown_url.set_password(None);
-        let filled = template::fill(&url, &shown_url, &self.variables, credentials)?;
-        Ok(Target { base, url: Ok(filled.request), shown: filled.shown })
+        let filled = template::fill(&url, &self.variables, credentials)?;
+        Ok(Target { base, url: Ok(filled.request), shown: redact::show_url(&filled.shown).into_owned() })
     }
 
     /// One base URL. Returns the URL as it may be shown (no credentials)
@@ -588,17 +548,5 @@ mod tests {
         for (base, want) in cases {
             assert_eq!(configuration_url(base).unwrap().as_str(), want);
         }
-    }
-
-    #[test]
-    fn only_whole_words_are_scrubbed() {
-        assert_eq!(replace_whole("http://p/ p; pp p", "p", "*"), "http://*/ *; pp *");
-        assert_eq!(replace_whole("wrong: s3cret!", "s3cret", "*"), "wrong: *!");
-        assert_eq!(replace_whole("x&y=1", "&y", "*"), "x*=1");
-    }
-
-    #[test]
-    fn md5_is_lowercase_hex() {
-        assert_eq!(md5_hex("secret"), "5ebe2294ecd0e0f08eab7690d2a6ee69");
     }
 }

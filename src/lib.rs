@@ -18,6 +18,7 @@ pub mod provision_section;
 pub mod provisioner;
 pub mod proxy;
 pub mod read_file;
+pub mod redact;
 pub mod refresh;
 pub mod store;
 pub mod template;

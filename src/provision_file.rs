@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
+use crate::redact;
 use crate::xml::{self, Element};
 use std::path::Path;
 
@@ -251,14 +252,24 @@ impl Parser<'_> {
     }
 }
 
-/// A base URL must be an absolute http(s) URL with a host.
+/// A base URL must be an absolute http(s) URL with a host, and carry no
+/// credentials: ureq would send userinfo as `Authorization: Basic` whatever
+/// the options say, even with `use_authentication` 0, and to plain http.
 fn check_base_url(url: &str) -> std::result::Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+    let shown = redact::show_url(url);
+    let parsed = url::Url::parse(url).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("'{url}': only http and https base URLs are supported"));
+        return Err(format!("'{shown}': only http and https base URLs are supported"));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{url}' has no host"));
+        return Err(format!("'{shown}' has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "'{shown}' carries credentials (user{}@): put them in <options> as <user> and <password>, \
+             which authentication_type governs",
+            if parsed.password().is_some() { ":password" } else { "" }
+        ));
     }
     Ok(())
 }

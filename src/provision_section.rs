@@ -22,7 +22,7 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str, log: Opti
     let from = if base_url.is_empty() {
         "the cached <provision> section".to_owned()
     } else {
-        format!("the <provision> section from {base_url}")
+        format!("the <provision> section from {}", crate::redact::show_url(base_url))
     };
     match Settings::parse(&answer.text[section.span.clone()], &from) {
         Ok(new) => Some(new),

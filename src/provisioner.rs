@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 pub struct Outcome {
     /// The local config with the provisioned sections of the answer merged in.
     pub config: String,
-    /// The base URL that served the answer, as written in the provision file.
+    /// The base URL that served the answer, as written in the provision file
+    /// except for secrets (see [`crate::redact::show_url`]): it is shown.
     pub source_url: String,
     /// Significant sections that the answer contained, in the provision file's order.
     pub provisioned: Vec<String>,
@@ -341,7 +342,7 @@ impl Provisioner {
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
         let outcome = Outcome {
             config: merge::merge(local_doc, answer, &provisioned),
-            source_url: source.base_url().to_owned(),
+            source_url: crate::redact::show_url(source.base_url()).into_owned(),
             provisioned,
             from_cache: cached.is_some(),
         };

@@ -100,16 +100,12 @@ fn shown_proxy(url: &Url) -> String {
     url.as_str().trim_end_matches('/').to_owned()
 }
 
-/// The secrets a proxy's credentials put on the wire: the password, and the
-/// Basic token of `Proxy-Authorization`. They are scrubbed from messages.
-pub fn secrets(proxy: Option<&ureq::Proxy>) -> Vec<String> {
-    use base64::Engine as _;
-    let Some(password) = proxy.and_then(ureq::Proxy::password).filter(|p| !p.is_empty()) else {
-        return Vec::new();
-    };
-    let user = proxy.and_then(ureq::Proxy::username).unwrap_or_default();
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    vec![token, password.to_owned()]
+/// A proxy's user name and password, when it has a password: what
+/// `Proxy-Authorization` carries, to be scrubbed from messages.
+pub fn credentials(proxy: Option<&ureq::Proxy>) -> Option<(&str, &str)> {
+    let proxy = proxy?;
+    let password = proxy.password().filter(|p| !p.is_empty())?;
+    Some((proxy.username().unwrap_or_default(), password))
 }
 
 /// A proxy's refusal to open the tunnel, as a sentence. `reason` is ureq's

@@ -116,6 +116,12 @@ fn placeholders(text: &str) -> Vec<Found<'_>> {
     found
 }
 
+/// Whether `text` is one placeholder and nothing else (then it is no
+/// secret, whatever the name of the query parameter it stands for).
+pub fn is_placeholder(text: &str) -> bool {
+    placeholders(text).first().is_some_and(|p| p.start == 0 && p.end == text.len())
+}
+
 /// Whether a base URL (as written) holds a placeholder.
 pub fn is_template(base: &str) -> bool {
     Url::parse(base).is_ok_and(|url| !placeholders(&url[Position::BeforePath..]).is_empty())
@@ -131,10 +137,10 @@ pub struct Filled {
 }
 
 /// Fills in the placeholders of `url` (the base URL with `configuration`
-/// appended). `shown_base` is the same URL as it may be shown (no userinfo
-/// password). CREDENTIALS when `[username]` or `[password]` is used and
+/// appended). CREDENTIALS when `[username]` or `[password]` is used and
 /// `credentials` is `None`; FORMAT naming an unknown placeholder.
-pub fn fill(url: &Url, shown_base: &Url, variables: &Variables, credentials: Option<&Credentials>) -> Result<Filled> {
+pub fn fill(url: &Url, variables: &Variables, credentials: Option<&Credentials>) -> Result<Filled> {
+    let shown_base = crate::redact::show_url(url.as_str());
     let value = |name: &str| -> Result<(String, String)> {
         let from_credentials = |pick: fn(&Credentials) -> &str| {
             credentials.map(pick).map(str::to_owned).ok_or_else(|| {
@@ -180,7 +186,7 @@ pub fn fill(url: &Url, shown_base: &Url, variables: &Variables, credentials: Opt
     let request = replace(url, false)?;
     let request =
         Url::parse(&request).map_err(|e| Error::format(format!("{shown_base}: filled in, not a URL: {e}")))?;
-    Ok(Filled { request, shown: replace(shown_base, true)? })
+    Ok(Filled { request, shown: replace(url, true)? })
 }
 
 /// A value as it goes into a URL.
@@ -202,7 +208,7 @@ mod tests {
         vars.set("version", Some("1.14")).unwrap();
         let url =
             crate::fetch::configuration_url("https://h/p/{username}/?u=[username]&pw=[password]&v={version}").unwrap();
-        let filled = fill(&url, &url, &vars, Some(&creds())).unwrap();
+        let filled = fill(&url, &vars, Some(&creds())).unwrap();
         assert_eq!(
             filled.request.as_str(),
             "https://h/p/bob%20smith/configuration?u=bob%20smith&pw=a%26b%3Dc%25%20d%20%C3%A9&v=1.14"
@@ -213,19 +219,20 @@ mod tests {
     #[test]
     fn hosts_and_encoded_brackets_are_not_placeholders() {
         let url = Url::parse("http://[::1]:8080/a%5Bx%5D/configuration?q=[]&r=[1x]").unwrap();
-        let filled = fill(&url, &url, &Variables::default(), None).unwrap();
+        let filled = fill(&url, &Variables::default(), None).unwrap();
         assert_eq!(filled.request, url);
         assert!(!is_template("http://[::1]/"));
+        assert!(is_placeholder("[password]") && is_placeholder("%7Bpassword%7D") && !is_placeholder("x[password]"));
         assert!(is_template("http://h/?x=[version]"));
     }
 
     #[test]
     fn missing_values_are_named() {
         let url = Url::parse("http://h/configuration?u=[password]").unwrap();
-        let e = fill(&url, &url, &Variables::default(), None).unwrap_err();
+        let e = fill(&url, &Variables::default(), None).unwrap_err();
         assert_eq!(e.status, Status::PROVISION_ERR_CREDENTIALS, "{e}");
         let url = Url::parse("http://h/configuration?v={versoin}").unwrap();
-        let e = fill(&url, &url, &Variables::default(), Some(&creds())).unwrap_err();
+        let e = fill(&url, &Variables::default(), Some(&creds())).unwrap_err();
         assert_eq!(e.status, Status::PROVISION_ERR_FORMAT);
         assert!(e.message.contains("[versoin]"), "{e}");
     }
