@@ -339,3 +339,43 @@ fn a_plain_url_auth_file_cannot_reach_the_vendors_server_but_a_template_can() {
     let p = template_provisioner(&server.url("/"), options);
     assert_eq!(p.run(None).unwrap_err().message, "No username");
 }
+
+// ---- when settings apply -----------------------------------------------
+
+#[test]
+fn a_run_under_way_keeps_the_settings_it_started_with() {
+    use std::sync::mpsc;
+    let (arrived_tx, arrived) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let (arrived_tx, release_rx) = (Mutex::new(arrived_tx), Mutex::new(release_rx));
+    // The first URL holds the run until the test has changed the settings, then fails.
+    let slow = serve(move |_| {
+        let _ = arrived_tx.lock().unwrap().send(());
+        let _ = release_rx.lock().unwrap().recv();
+        Reply::xml(500, "busy")
+    });
+    let second = serve_ok(ANSWER);
+    let p = Arc::new(provisioner(&[slow.url("/"), second.url("/?v=[version]")]));
+    p.set_header("X-Setting", Some("old")).unwrap();
+    p.set_variable("version", Some("1")).unwrap();
+
+    let running = {
+        let p = p.clone();
+        std::thread::spawn(move || p.run(None))
+    };
+    arrived.recv().unwrap();
+    p.set_header("X-Setting", Some("new")).unwrap();
+    p.set_variable("version", Some("2")).unwrap();
+    release.send(()).unwrap();
+    running.join().unwrap().unwrap();
+    let seen = second.requests().pop().unwrap();
+    assert_eq!(seen.header("X-Setting"), Some("old"));
+    assert_eq!(seen.query(), Some("v=1"));
+
+    // The next run takes the new ones (its first URL released in advance).
+    release.send(()).unwrap();
+    p.run(None).unwrap();
+    let seen = second.requests().pop().unwrap();
+    assert_eq!(seen.header("X-Setting"), Some("new"));
+    assert_eq!(seen.query(), Some("v=2"));
+}
