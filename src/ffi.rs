@@ -19,6 +19,9 @@ use std::ptr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+mod network;
+pub use network::*;
+
 /// An opaque provisioning handle: one provision file, its credentials and
 /// the outcome of the last successful run. Create it with `provision_load`
 /// or `provision_load_xml`, release it with `provision_free`. Calls on one

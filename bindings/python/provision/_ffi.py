@@ -121,6 +121,10 @@ set_cache = _declare("provision_set_cache", c_int, Handle, c_str)
 save = _declare("provision_save", c_int, Handle, c_str)
 set_user_agent = _declare("provision_set_user_agent", c_int, Handle, c_str)
 set_logger = _declare("provision_set_logger", c_int, Handle, LogCallback, c_void_p)
+set_client_cert = _declare("provision_set_client_cert", c_int, Handle, c_str, c_str)
+set_proxy = _declare("provision_set_proxy", c_int, Handle, c_str)
+set_header = _declare("provision_set_header", c_int, Handle, c_str, c_str)
+set_variable = _declare("provision_set_variable", c_int, Handle, c_str, c_str)
 
 
 # --------------------------------------------------------------------------

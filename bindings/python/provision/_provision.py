@@ -254,6 +254,51 @@ class Provision:
         with self._use() as handle:
             _ffi.check(_ffi.set_user_agent(handle, agent))
 
+    def set_client_cert(self, cert_chain_pem_path: Optional[StrPath], key_pem_path: Optional[StrPath]) -> None:
+        """Presents this certificate chain and private key (PEM files; PKCS#8,
+        RSA or EC key) to https servers that ask for a client certificate;
+        both ``None`` removes them. The files are read now, once.
+
+        Raises :class:`ProvisionIOError` when a file cannot be read,
+        :class:`FormatError` when one holds no certificate or no key or they
+        do not match (the message says which, never quoting the key), and
+        :class:`ArgumentError` when only one is given. From the next run on."""
+        chain = _ffi.encode_path(cert_chain_pem_path, "cert_chain_pem_path")
+        key = _ffi.encode_path(key_pem_path, "key_pem_path")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_client_cert(handle, chain, key))
+
+    def set_proxy(self, proxy_url: Optional[str]) -> None:
+        """The proxy of later requests: ``None`` the environment's
+        (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``), ``""`` none at all,
+        else ``http://[user:password@]host:port``. :class:`ArgumentError` for
+        another form. A proxy's 407 is a :class:`FetchError` saying whether it
+        wants credentials or refused those given."""
+        url = _ffi.encode(proxy_url, "proxy_url")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_proxy(handle, url))
+
+    def set_header(self, name: str, value: Optional[str]) -> None:
+        """Sends ``name: value`` with every later request to the base URLs'
+        own origins (never after a redirect elsewhere, never logged);
+        ``None`` removes it. :class:`ArgumentError` for names the library owns
+        (``Authorization``, ``Host``, ``Proxy-*``, ``User-Agent``...), invalid
+        names or values (CR, LF...), and beyond 32 headers or 8 KiB."""
+        raw_name = _ffi.encode(name, "name")
+        raw_value = _ffi.encode(value, "value")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_header(handle, raw_name, raw_value))
+
+    def set_variable(self, name: str, value: Optional[str]) -> None:
+        """The value of the ``[name]`` (or ``{name}``) placeholder in URL
+        templates, percent-encoded when filled in; ``None`` removes it.
+        ``[username]`` and ``[password]`` come from the credentials and are
+        refused here (:class:`ArgumentError`)."""
+        raw_name = _ffi.encode(name, "name")
+        raw_value = _ffi.encode(value, "value")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_variable(handle, raw_name, raw_value))
+
     @property
     def config(self) -> Optional[str]:
         """The merged config of the last successful run; ``None`` before one."""

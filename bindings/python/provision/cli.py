@@ -18,7 +18,7 @@ import os
 import sys
 import textwrap
 import xml.etree.ElementTree as ElementTree
-from typing import Any, Callable, List, Optional, TextIO
+from typing import Any, Callable, List, Optional, TextIO, Tuple
 
 from ._errors import LibraryNotFound, ProvisionError, Status
 
@@ -102,7 +102,56 @@ def parser() -> argparse.ArgumentParser:
         f"the password is taken from ${PASSWORD_VARIABLE}, else asked on the terminal. Ignored, with a "
         "warning, when the file has use_authentication 0",
     )
+    network = run.add_argument_group("network (docs/network.md)")
+    network.add_argument("--client-cert", metavar="PEM", help="present this client certificate chain (with --client-key)")
+    network.add_argument("--client-key", metavar="PEM", help="the private key of --client-cert (PKCS#8, RSA or EC)")
+    network.add_argument(
+        "--proxy",
+        metavar="URL",
+        help='http://[user:password@]host:port, or "" for none (default: the environment\'s HTTPS_PROXY...)',
+    )
+    network.add_argument(
+        "--header",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="send this header to the base URLs (repeatable; never printed)",
+    )
+    network.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        dest="variables",
+        help="the value of [NAME] in URL templates, e.g. --set version=1.14 (repeatable)",
+    )
     return top
+
+
+def _pairs(option: str, given: List[str]) -> List[Tuple[str, str]]:
+    """``NAME=VALUE`` arguments split; Failure (usage) naming the bad one
+    by its name only: a header's value may be a secret."""
+    pairs = []
+    for item in given:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise Failure(EXIT_USAGE, f"error: {option} takes NAME=VALUE, got {name or 'nothing'!r} without '='")
+        pairs.append((name, value))
+    return pairs
+
+
+def _network(prov: Any, args: argparse.Namespace) -> None:
+    """Applies the network options (client certificate, proxy, headers, variables)."""
+    if (args.client_cert is None) != (args.client_key is None):
+        raise Failure(EXIT_USAGE, "error: --client-cert and --client-key go together")
+    if args.client_cert is not None:
+        prov.set_client_cert(args.client_cert, args.client_key)
+    if args.proxy is not None:
+        prov.set_proxy(args.proxy)
+    for name, value in _pairs("--header", args.header):
+        prov.set_header(name, value)
+    for name, value in _pairs("--set", args.variables):
+        prov.set_variable(name, value)
 
 
 def _one_line(text: str) -> str:
@@ -129,7 +178,11 @@ def _sends_credentials(provision_file: str) -> Optional[bool]:
         value = ElementTree.parse(provision_file).getroot().findtext("options/use_authentication")
     except (OSError, ElementTree.ParseError):
         return None
-    return (value or "0").strip().lower() in ("1", "true")
+    if (value or "0").strip().lower() in ("1", "true"):
+        return True
+    # A URL template's [username] and [password] take the credentials whatever use_authentication says.
+    urls = [u.text or "" for u in ElementTree.parse(provision_file).getroot().iterfind("base_urls/base_url")]
+    return any(p in u for u in urls for p in ("[username]", "[password]", "{username}", "{password}"))
 
 
 def _password(user: str) -> str:
@@ -173,6 +226,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
                 else:
                     prov.set_credentials(args.user, _password(args.user))
+            _network(prov, args)
             if args.local is not None and not os.path.exists(args.local):
                 print(f"warning: --local {args.local} does not exist: merging into an empty local config", file=err)
             prov.set_logger(_log_line(err))
