@@ -2,7 +2,9 @@
 //! and URL template variables. Each takes effect from the next run on (the
 //! refresh worker's too); a run under way keeps what it started with.
 
-use super::*;
+use super::handle::{handle, Handle};
+use super::{arg_opt_path, arg_opt_str, arg_str, call};
+use libc::{c_char, c_int};
 
 /// Presents the certificate chain in the PEM file `cert_chain_pem_path`
 /// (the client's certificate first, then intermediates) and the private key
@@ -11,29 +13,31 @@ use super::*;
 /// them. The files are read during this call and never again: the library
 /// keeps no path.
 ///
-/// Returns PROVISION_OK; PROVISION_ERR_IO when a file cannot be read;
+/// Returns: PROVISION_OK; PROVISION_ERR_IO when a file cannot be read;
 /// PROVISION_ERR_FORMAT when the chain file holds no certificate, the key file
 /// no key (or more than one), or the key does not match the certificate (the
 /// message says which, and never quotes the key file); PROVISION_ERR_ARGUMENT
 /// for a NULL handle, only one of the two paths, an empty or non-UTF-8 path.
 /// After a failure the previous certificate (or none) stays.
 ///
-/// Threads: any thread, at any time; from the next run on.
+/// Ownership: the strings stay the caller's; nothing is kept of them but copies.
+/// Threads: any, at any time; from the next run on (the refresh worker's
+/// too); a run already under way keeps what it started with.
 ///
 /// # Safety
 /// `p` is NULL or a live handle; each path is NULL or a NUL-terminated string,
 /// read during the call only.
 #[no_mangle]
 pub unsafe extern "C" fn provision_set_client_cert(
-    p: *mut Provision,
+    p: *mut Handle,
     cert_chain_pem_path: *const c_char,
     key_pem_path: *const c_char,
 ) -> c_int {
     call(|| {
         let h = handle(p)?;
-        let chain = non_empty(arg_opt_str(cert_chain_pem_path, "cert_chain_pem_path")?, "cert_chain_pem_path")?;
-        let key = non_empty(arg_opt_str(key_pem_path, "key_pem_path")?, "key_pem_path")?;
-        h.core.set_client_cert(chain.map(Path::new), key.map(Path::new))
+        let chain = arg_opt_path(cert_chain_pem_path, "cert_chain_pem_path")?;
+        let key = arg_opt_path(key_pem_path, "key_pem_path")?;
+        h.core.set_client_cert(chain, key)
     })
 }
 
@@ -46,17 +50,19 @@ pub unsafe extern "C" fn provision_set_client_cert(
 /// saying that it wants credentials or refused those given. The proxy's
 /// password never appears in a message or log record.
 ///
-/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, a
+/// Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, a
 /// non-UTF-8 string or a URL of another form (the message does not repeat it).
 /// After a failure the previous setting stays.
 ///
-/// Threads: any thread, at any time; from the next run on.
+/// Ownership: the strings stay the caller's; nothing is kept of them but copies.
+/// Threads: any, at any time; from the next run on (the refresh worker's
+/// too); a run already under way keeps what it started with.
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `proxy_url` is NULL or a NUL-terminated
 /// string, read during the call only.
 #[no_mangle]
-pub unsafe extern "C" fn provision_set_proxy(p: *mut Provision, proxy_url: *const c_char) -> c_int {
+pub unsafe extern "C" fn provision_set_proxy(p: *mut Handle, proxy_url: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
         h.core.set_proxy(arg_opt_str(proxy_url, "proxy_url")?)
@@ -68,7 +74,7 @@ pub unsafe extern "C" fn provision_set_proxy(p: *mut Provision, proxy_url: *cons
 /// setting a name again replaces it (names compare case-insensitively);
 /// `value` NULL removes it.
 ///
-/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
+/// Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
 /// name the library owns (`Authorization`, `Host`, `Content-Length`,
 /// `If-None-Match`, `If-Modified-Since`, `Proxy-*`, `Connection`,
 /// `User-Agent`, ... see docs/network.md), a name that is not an HTTP token, a
@@ -76,13 +82,15 @@ pub unsafe extern "C" fn provision_set_proxy(p: *mut Provision, proxy_url: *cons
 /// 8 KiB of names and values in all. The message never repeats the value.
 /// After a failure the headers are unchanged.
 ///
-/// Threads: any thread, at any time; from the next run on.
+/// Ownership: the strings stay the caller's; nothing is kept of them but copies.
+/// Threads: any, at any time; from the next run on (the refresh worker's
+/// too); a run already under way keeps what it started with.
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `name` is NULL or a NUL-terminated string;
 /// `value` is NULL or a NUL-terminated string; both read during the call only.
 #[no_mangle]
-pub unsafe extern "C" fn provision_set_header(p: *mut Provision, name: *const c_char, value: *const c_char) -> c_int {
+pub unsafe extern "C" fn provision_set_header(p: *mut Handle, name: *const c_char, value: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
         h.core.set_header(arg_str(name, "name")?, arg_opt_str(value, "value")?)
@@ -95,29 +103,23 @@ pub unsafe extern "C" fn provision_set_header(p: *mut Provision, name: *const c_
 /// `[password]` nor a variable fails with PROVISION_ERR_FORMAT naming it,
 /// before any request.
 ///
-/// Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
+/// Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
 /// name that is not a letter or `_` followed by letters, digits, `_`, `.`,
 /// `-` (at most 64 bytes), `username` or `password` (they come from the
 /// credentials), a non-UTF-8 value, or beyond 32 variables or 2 KiB in all.
 /// After a failure the variables are unchanged.
 ///
-/// Threads: any thread, at any time; from the next run on.
+/// Ownership: the strings stay the caller's; nothing is kept of them but copies.
+/// Threads: any, at any time; from the next run on (the refresh worker's
+/// too); a run already under way keeps what it started with.
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `name` is NULL or a NUL-terminated string;
 /// `value` is NULL or a NUL-terminated string; both read during the call only.
 #[no_mangle]
-pub unsafe extern "C" fn provision_set_variable(p: *mut Provision, name: *const c_char, value: *const c_char) -> c_int {
+pub unsafe extern "C" fn provision_set_variable(p: *mut Handle, name: *const c_char, value: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
         h.core.set_variable(arg_str(name, "name")?, arg_opt_str(value, "value")?)
     })
-}
-
-/// An empty path is PROVISION_ERR_ARGUMENT everywhere (ABI 1.0).
-fn non_empty<'a>(path: Option<&'a str>, name: &str) -> Result<Option<&'a str>> {
-    match path {
-        Some("") => Err(Error::argument(format!("{name} is empty"))),
-        other => Ok(other),
-    }
 }
