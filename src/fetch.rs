@@ -487,7 +487,21 @@ impl Fetcher {
                 request = request.header("If-Modified-Since", date);
             }
         }
-        request.call().map_err(|e| self.describe(e))
+        request.call().map_err(|e| self.through_proxy(url, self.describe(e)))
+    }
+
+    /// A transport failure on the way to `url`, naming the proxy it went
+    /// through, if any: a refused connection is the proxy's then, not the
+    /// server's, and an admin must know which to look at.
+    fn through_proxy(&self, url: &Url, message: String) -> String {
+        let Some(proxy) = self.agent.config().proxy() else {
+            return message;
+        };
+        let bypassed = ureq::http::Uri::try_from(url.as_str()).is_ok_and(|uri| proxy.is_no_proxy(&uri));
+        if bypassed || message.starts_with("the proxy ") {
+            return message;
+        }
+        format!("{message} (through the proxy {})", proxy::shown_ureq_proxy(proxy))
     }
 
     /// A transport error as a short sentence.

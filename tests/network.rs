@@ -173,6 +173,18 @@ fn a_407_says_whether_credentials_are_wanted_or_refused() {
 }
 
 #[test]
+fn an_unreachable_proxy_is_named_as_the_cause() {
+    let dead = common::DeadPort::new();
+    let server = serve_ok(ANSWER);
+    let p = provisioner(&[server.url("/")]);
+    p.set_proxy(Some(&format!("http://corp:unreach-pa55@127.0.0.1:{}", dead.port))).unwrap();
+    let err = p.run(None).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_FETCH);
+    assert!(err.message.contains(&format!("through the proxy http://corp@127.0.0.1:{}", dead.port)), "{err}");
+    assert!(!err.message.contains("unreach-pa55"), "{err}");
+}
+
+#[test]
 fn bad_proxy_urls_are_arguments_and_never_repeated() {
     let p = provisioner(&["http://127.0.0.1:1/".to_owned()]);
     for bad in ["socks5://u:s3cret@h:1", "http://u:s3cret@h", "u:s3cret@h:1", "http://u:s3cret@h:1/x"] {

@@ -34,18 +34,24 @@ impl Ca {
 
     /// A server configuration whose certificate names `hosts` (DNS names or IPs).
     pub fn server_config(&self, hosts: &[&str]) -> Arc<ServerConfig> {
-        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let (chain, key) = self.server_cert(hosts);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
+            .with_single_cert(chain, key)
             .unwrap();
         Arc::new(config)
+    }
+
+    /// A server certificate for `hosts` (DNS names or IPs) and its key.
+    fn server_cert(&self, hosts: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        (vec![CertificateDer::from(cert.der().to_vec())], key)
     }
 }
 
@@ -104,10 +110,7 @@ pub struct ClientFiles {
 impl Ca {
     /// A server configuration that requires a client certificate signed by `clients`.
     pub fn server_config_requiring_client(&self, hosts: &[&str], clients: &Ca) -> Arc<ServerConfig> {
-        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let (chain, key) = self.server_cert(hosts);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots.add(CertificateDer::from(clients.der())).unwrap();
@@ -118,7 +121,7 @@ impl Ca {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_client_cert_verifier(verifier)
-            .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
+            .with_single_cert(chain, key)
             .unwrap();
         Arc::new(config)
     }
