@@ -121,6 +121,36 @@ fn bad_client_certificate_files_are_refused_and_change_nothing() {
     p.run(None).expect("the certificate set before the failures is still presented");
 }
 
+/// `openssl` with `args`, its standard output (the tests' one use of the
+/// openssl command: rcgen makes neither RSA keys nor traditional PEM).
+fn openssl(args: &[&str]) -> String {
+    let out = std::process::Command::new("openssl").args(args).output().expect("openssl (.ci/install-deps)");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn rsa_and_ec_keys_in_their_traditional_pem_forms_work_too() {
+    let m = mtls_server();
+    let rsa = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
+    let cases = [
+        ("rsa", rcgen::KeyPair::from_pem(&rsa).unwrap(), "-----BEGIN RSA PRIVATE KEY-----"),
+        ("ec", rcgen::KeyPair::generate().unwrap(), "-----BEGIN EC PRIVATE KEY-----"),
+    ];
+    for (name, key, header) in cases {
+        let files = m.clients.client_files_for(&m.dir, name, key);
+        let key_path = files.key.to_str().unwrap();
+        let traditional = openssl(&["pkey", "-in", key_path, "-traditional"]);
+        assert!(traditional.starts_with(header), "{name}: {traditional:.40}");
+        std::fs::write(&files.key, traditional).unwrap();
+        let p = provisioner(&[m.server.url("/")]);
+        p.set_ca_file(Some(&m.ca_pem)).unwrap();
+        p.set_client_cert(Some(&files.chain), Some(&files.key)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        p.run(None).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    assert_eq!(m.server.requests().len(), 2);
+}
+
 // ---- proxies -----------------------------------------------------------
 
 #[test]

@@ -135,7 +135,11 @@ impl Ca {
 
     /// A client certificate for `name` and its PKCS#8 key, written to `dir`.
     pub fn client_files(&self, dir: &Path, name: &str) -> ClientFiles {
-        let key = KeyPair::generate().unwrap();
+        self.client_files_for(dir, name, KeyPair::generate().unwrap())
+    }
+
+    /// A client certificate for `name` carrying `key`, and the key (PKCS#8), written to `dir`.
+    pub fn client_files_for(&self, dir: &Path, name: &str, key: KeyPair) -> ClientFiles {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(rcgen::DnType::CommonName, name);
         let cert = params.signed_by(&key, &self.issuer).unwrap();

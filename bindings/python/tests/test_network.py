@@ -60,13 +60,10 @@ def test_a_template_fills_in_credentials_and_variables(serve, load):
     with raises(provision.ArgumentError):
         prov.set_variable("password", "x")
     prov.set_variable("version", "1.14")
-    records = []
-    prov.set_logger(records.append)
     prov.run()
-    assert prov.source_url == base
+    assert prov.source_url == base, "the template, as written"
     assert "password=py%26pw%3D1%25%20%C3%A9%20tmpl" in server.requests[-1].path
-    assert all(TEMPLATE_PASSWORD not in (r.url or "") + r.outcome for r in records)
-    assert "password=[password]" in records[-1].url
+    # What the logger shows of it is tests/network.rs's (and the CLI test's) business.
 
 
 def test_the_cli_takes_network_options_and_never_prints_the_password(serve, provision_file):
