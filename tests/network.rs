@@ -326,7 +326,7 @@ fn a_template_sends_the_credentials_the_vendors_server_reads() {
 }
 
 #[test]
-fn a_template_uses_the_files_preset_credentials_whatever_use_authentication_says() {
+fn a_template_uses_the_files_own_credentials_whatever_use_authentication_says() {
     let server = vendor_server();
     let options = "<use_authentication>0</use_authentication><user_input_authentication>0</user_input_authentication>\
                    <user>bob &amp; co</user><password>p&amp;w=1% ü tmpl</password>";
