@@ -64,7 +64,12 @@ impl ProxyUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(bad("has no host"));
         }
-        if url.port().is_none() && !text.contains(":80") {
+        // The url crate forgets an explicit default port (`:80`): look at the text.
+        let authority = text.split_once("://").map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+        let host_port = authority.rsplit('@').next().unwrap_or("");
+        let has_port =
+            host_port.rsplit_once(':').is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !has_port {
             return Err(bad("names no port"));
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
@@ -147,6 +152,9 @@ mod tests {
             assert!(!e.message.contains("pw"), "{e}");
         }
         assert!(ProxyUrl::parse("http://h:80").is_ok());
+        assert!(ProxyUrl::parse("http://[::1]:3128").is_ok());
+        assert!(ProxyUrl::parse("http://[::1]").is_err());
+        assert!(ProxyUrl::parse("http://u:80@h").is_err(), "a password of digits is no port");
     }
 
     #[test]

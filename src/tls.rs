@@ -127,11 +127,17 @@ pub fn load_client_identity(chain_path: &Path, key_path: &Path) -> Result<Client
 /// alert whose name alone says little to an admin.
 pub fn explain(text: &str, has_client_cert: bool) -> String {
     let alert = |name: &str| text.contains(name);
-    if alert("CertificateRequired") || (!has_client_cert && alert("HandshakeFailure") && alert("alert")) {
+    if alert("CertificateRequired") {
         if has_client_cert {
             return format!("the server refused the client certificate: {text}");
         }
         return format!("the server requires a client certificate and none is set (provision_set_client_cert): {text}");
+    }
+    // TLS 1.2 servers say only this when a required certificate is missing.
+    if !has_client_cert && alert("received fatal alert: HandshakeFailure") {
+        return format!(
+            "the server ended the handshake (it may require a client certificate, and none is set): {text}"
+        );
     }
     let refused = ["BadCertificate", "UnknownCA", "CertificateUnknown", "AccessDenied", "CertificateExpired"];
     if has_client_cert && alert("received fatal alert") && refused.iter().any(|a| alert(a)) {
