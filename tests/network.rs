@@ -421,3 +421,35 @@ fn a_run_under_way_keeps_the_settings_it_started_with() {
     assert_eq!(seen.header("X-Setting"), Some("new"));
     assert_eq!(seen.query(), Some("v=2"));
 }
+
+#[test]
+fn the_refresh_worker_takes_new_settings_from_its_next_run() {
+    use provision::refresh::Refresher;
+    use std::sync::mpsc::channel;
+    let server = serve_ok(ANSWER);
+    let options = format!("{NO_AUTH}<refresh_rate>1</refresh_rate>");
+    let p = Arc::new(Provisioner::from_xml(&provision_xml(&[server.url("/")], &options, "accounts")).unwrap());
+    p.set_header("X-Round", Some("first")).unwrap();
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let mut worker =
+        Refresher::start(p.clone(), None, Box::new(move |r| drop(tx.lock().unwrap().send(r.is_ok())))).unwrap();
+    let patience = std::time::Duration::from_secs(30);
+    assert!(rx.recv_timeout(patience).unwrap());
+    p.set_header("X-Round", Some("second")).unwrap();
+    // A run that had already started when the header changed keeps "first";
+    // one of the next few must have "second" (the period is 1 s).
+    let rounds = || -> Vec<String> {
+        server.requests().iter().map(|r| r.header("X-Round").unwrap_or("(none)").to_owned()).collect()
+    };
+    for _ in 0..5 {
+        assert!(rx.recv_timeout(patience).unwrap());
+        if rounds().last().map(String::as_str) == Some("second") {
+            break;
+        }
+    }
+    worker.stop();
+    let rounds = rounds();
+    let switched = rounds.iter().position(|r| r == "second").expect("the worker took the new header");
+    assert!(rounds[..switched].iter().all(|r| r == "first") && rounds[switched..].iter().all(|r| r == "second"));
+}
