@@ -56,6 +56,10 @@ pub struct Answer {
     pub scan: Scan,
     /// Its `ETag` and `Last-Modified`, for the next request's conditions.
     pub validators: Validators,
+    /// The first other origin a redirect led to on the way, if one did
+    /// (`scheme://host:port`): that origin chose the answer, so its
+    /// `<provision>` section is not adopted.
+    pub crossed_origin: Option<String>,
 }
 
 /// The cache validators of an answer. Sent back (as `If-None-Match` and
@@ -390,7 +394,8 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        let (status, bytes, got, crossed_origin) =
+            self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified(base.to_owned())));
         }
@@ -417,19 +422,21 @@ impl Fetcher {
                 scan.root_name
             ))));
         }
-        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got })))
+        Ok((shown, Fetched::Answer(Answer { base_url: base.to_owned(), body, scan, validators: got, crossed_origin })))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
     /// http, and credentials only to the origin they were meant for. Also
-    /// returns the answer's validators.
+    /// returns the answer's validators and the first other origin a redirect
+    /// led to, if any.
     fn get(
         &self,
         mut url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<String>), String> {
         let origin = url.origin();
+        let mut crossed = None;
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
             let mut response = self.send(&url, ours, auth.header.as_deref().filter(|_| ours), validators)?;
@@ -445,6 +452,9 @@ impl Fetcher {
                 if url.scheme() == "https" && next.scheme() != "https" {
                     return Err(format!("refused a redirect from https to {}", next.scheme()));
                 }
+                if crossed.is_none() && next.origin() != origin {
+                    crossed = Some(next.origin().ascii_serialization());
+                }
                 url = next;
                 continue;
             }
@@ -456,7 +466,7 @@ impl Fetcher {
                 .limit(MAX_ANSWER_BYTES)
                 .read_to_vec()
                 .map_err(|e| self.describe(e))?;
-            return Ok((status, body, got));
+            return Ok((status, body, got, crossed));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }

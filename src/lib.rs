@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod ffi;
 pub mod headers;
 pub mod limits;
+pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;

@@ -25,6 +25,11 @@ pub const MAX_TAG_BYTES: usize = 64 * 1024;
 /// At most this many attributes on one element, for the same reason.
 pub const MAX_ATTRIBUTES: usize = 256;
 
+/// Base URLs in a provision file or a `<provision>` section. Each is a
+/// request with the user's credentials; real files list one to three. A
+/// hostile section must not turn a phone into a million-request scanner.
+pub const MAX_BASE_URLS: usize = 16;
+
 /// Redirects followed per URL before it counts as failed.
 pub const MAX_REDIRECTS: usize = 5;
 /// Default time to establish a connection (TCP and TLS handshake).

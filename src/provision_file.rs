@@ -5,6 +5,7 @@
 //! not (unknown elements are ignored, so newer files still load).
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_BASE_URLS;
 use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
 use crate::redact;
 use crate::xml::{self, Element};
@@ -70,7 +71,7 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("base_urls", &self.base_urls)
+            .field("base_urls", &self.base_urls.iter().map(|u| redact::show_url(u)).collect::<Vec<_>>())
             .field("use_authentication", &self.use_authentication)
             .field("user_input_authentication", &self.user_input_authentication)
             .field("authentication_type", &self.authentication_type)
@@ -161,6 +162,9 @@ impl Parser<'_> {
         let mut urls = Vec::new();
         if let Some(list) = self.single(root, "base_urls")? {
             for element in list.children.iter().filter(|c| c.name == "base_url") {
+                if urls.len() == MAX_BASE_URLS {
+                    return Err(self.error(element, format!("more than {MAX_BASE_URLS} base URLs")));
+                }
                 let url = element.text.trim();
                 check_base_url(url).map_err(|m| self.error(element, m))?;
                 urls.push(url.to_owned());
@@ -344,5 +348,7 @@ mod tests {
         let s = Settings::parse(&SEED.replace("<password></password>", "<password>hunter2</password>"), "p").unwrap();
         assert_eq!(s.password, "hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+        let s = Settings::parse(&SEED.replace("attractel.com/", "attractel.com/?pass=hunter2"), "p").unwrap();
+        assert!(!format!("{s:?}").contains("hunter2") && format!("{s:?}").contains("?pass=***"));
     }
 }

@@ -66,6 +66,8 @@ struct Kept {
     /// The credentials it was asked with (sent, and filled into a URL
     /// template): another user's 304 must not reuse it.
     asked_as: (Option<Credentials>, Option<Credentials>),
+    /// The other origin a redirect led to, if one did (no adoption then).
+    crossed_origin: Option<String>,
 }
 
 /// When runs last succeeded and failed, for the refresh schedule.
@@ -320,6 +322,7 @@ impl Provisioner {
                     scan: answer.scan,
                     validators: answer.validators,
                     asked_as: credentials,
+                    crossed_origin: answer.crossed_origin,
                 })),
                 None,
             ),
@@ -346,7 +349,7 @@ impl Provisioner {
             provisioned,
             from_cache: cached.is_some(),
         };
-        let adopted = provision_section::adoptable(&settings, answer, source.base_url(), log.as_ref());
+        let adopted = provision_section::adoptable(&settings, answer, source.origin(), log.as_ref());
         if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
             self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
         }
@@ -398,7 +401,7 @@ impl Provisioner {
     /// Writes the current settings (including what a `<provision>` section
     /// taught) as a provision file, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        store::write_atomically(path, &provision_section::to_xml(&self.settings()))
+        store::write_atomically(path, &provision_section::to_xml(&self.settings()), store::Mode::Private)
     }
 
     /// Says whether a call is up. While one is, runs are DEFERRED.
@@ -442,7 +445,7 @@ impl Provisioner {
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
         let local =
             merge::strip(Doc { text, scan: &scan }, |name| last.as_ref().is_some_and(|l| l.is_provisioned(name)));
-        store::write_atomically(path, &local)
+        store::write_atomically(path, &local, store::Mode::OwnersMode)
     }
 }
 
@@ -495,6 +498,15 @@ impl Source {
         match self {
             Source::Server(k) => Doc { text: &k.body, scan: &k.scan },
             Source::Cache((text, scan)) => Doc { text, scan },
+        }
+    }
+
+    fn origin(&self) -> provision_section::Origin<'_> {
+        match self {
+            Source::Server(k) => {
+                provision_section::Origin::Server { base_url: &k.base_url, crossed: k.crossed_origin.as_deref() }
+            }
+            Source::Cache(_) => provision_section::Origin::Cache,
         }
     }
 

@@ -430,7 +430,7 @@ public:
 
     /// Writes the current settings, including what a server's <provision>
     /// section changed, as a provision file at `provision_path` (atomically,
-    /// mode 0600 for a new file); credentials from set_credentials are not
+    /// always mode 0600); credentials from set_credentials are not
     /// written.
     void save(const std::string& provision_path) const {
         detail::check(provision_save(handle_, provision_path.c_str()));

@@ -215,7 +215,7 @@ class Provision:
     def save(self, path: StrPath) -> None:
         """Writes the current settings, including what a server's
         ``<provision>`` section changed, as a provision file at ``path``
-        (atomically, mode 0600 for a new file). Credentials given with
+        (atomically, always mode 0600). Credentials given with
         :meth:`set_credentials` are not written."""
         path_bytes = _ffi.encode_path(path, "path")
         with self._use() as handle:
@@ -224,7 +224,8 @@ class Provision:
     def store_local(self, path: StrPath, config_xml: Optional[str] = None) -> None:
         """Writes ``config_xml`` (default: the merged config of the last run)
         to ``path`` without the sections the last run provisioned. The write
-        is atomic; a new file gets mode 0600, an existing one keeps its mode.
+        is atomic; a new file gets mode 0600, an existing one its owner's
+        mode without group or other write (docs/security.md).
 
         Raises :class:`ArgumentError` without ``config_xml`` before any
         successful run, :class:`FormatError` for malformed ``config_xml`` and
