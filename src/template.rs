@@ -122,6 +122,11 @@ pub fn is_placeholder(text: &str) -> bool {
     placeholders(text).first().is_some_and(|p| p.start == 0 && p.end == text.len())
 }
 
+/// Whether a base URL (as written) puts the password into the URL.
+pub fn sends_password(base: &str) -> bool {
+    Url::parse(base).is_ok_and(|url| placeholders(&url[Position::BeforePath..]).iter().any(|p| p.name == "password"))
+}
+
 /// Whether a base URL (as written) holds a placeholder.
 pub fn is_template(base: &str) -> bool {
     Url::parse(base).is_ok_and(|url| !placeholders(&url[Position::BeforePath..]).is_empty())
@@ -224,6 +229,7 @@ mod tests {
         assert!(!is_template("http://[::1]/"));
         assert!(is_placeholder("[password]") && is_placeholder("%7Bpassword%7D") && !is_placeholder("x[password]"));
         assert!(is_template("http://h/?x=[version]"));
+        assert!(sends_password("http://h/a/{password}/") && !sends_password("http://h/?x=[version]"));
     }
 
     #[test]

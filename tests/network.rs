@@ -453,3 +453,23 @@ fn the_refresh_worker_takes_new_settings_from_its_next_run() {
     let switched = rounds.iter().position(|r| r == "second").expect("the worker took the new header");
     assert!(rounds[..switched].iter().all(|r| r == "first") && rounds[switched..].iter().all(|r| r == "second"));
 }
+
+#[test]
+fn a_provision_section_cannot_move_the_password_into_the_url() {
+    let section = provision_xml(
+        &["http://127.0.0.1:9/?u=[username]&amp;p=[password]".to_owned()],
+        "<use_authentication>1</use_authentication><authentication_type>digest</authentication_type>",
+        "accounts,provision",
+    );
+    let answer = ANSWER.replace("</options>\n", &format!("  {}</options>\n", section.trim()));
+    let server = serve_ok(&answer);
+    let options = "<use_authentication>1</use_authentication><user_input_authentication>0</user_input_authentication>\
+                   <authentication_type>digest</authentication_type><user>bob</user><password>sect-pa55</password>";
+    let p = Provisioner::from_xml(&provision_xml(&[server.url("/")], options, "accounts,provision")).unwrap();
+    let records = logged(&p);
+    p.run(None).unwrap();
+    assert_eq!(p.settings().base_urls, [server.url("/")], "the move was refused");
+    let records = records.lock().unwrap();
+    let notice = records.iter().find(|r| r.url.is_none()).expect("a notice says why");
+    assert!(notice.message.contains("[password]"), "{}", notice.message);
+}
