@@ -2,8 +2,12 @@
  * libprovision: provision a softphone from an operator's web server.
  *
  * Every status-returning function returns a `provision_status` value (as an
- * int) and, on failure, leaves a message for `provision_last_error()`.
- * Strings returned by the library are owned by it and must not be freed.
+ * int) and, on failure, leaves a message for `provision_last_error()`; a
+ * status this version does not know is a failure. Nothing the library
+ * returns is released with free(): each function says who owns what it
+ * returns, how long it lives and from which threads it may be called.
+ * The rules behind those comments: docs/conventions.md; what 1.x promises:
+ * docs/ABI.md.
  */
 
 #ifndef PROVISION_H
@@ -52,7 +56,10 @@ typedef enum provision_status {
    */
   PROVISION_ERR_IO = 3,
   /**
-   * The provision file or a local config is malformed.
+   * A document or file is malformed or too large: the provision file (or
+   * its text), a local config, the config given to store, or a CA file
+   * that holds no PEM certificate; or one of them is over its size bound.
+   * The message names the file or text, and the line and element.
    */
   PROVISION_ERR_FORMAT = 4,
   /**
@@ -254,6 +261,7 @@ int provision_load_xml(const char *provision_xml, struct provision_t **out);
  * returns; the handle goes (and the worker is joined) when the run that
  * called the logger returns. In both, the callback must not use `p` after.
  *
+ * Returns: nothing.
  * Ownership: `p` is the library's again; never use it after.
  * Threads: any, once per handle, after every other call on `p` has
  * returned or from inside one of its callbacks.
@@ -548,8 +556,9 @@ int provision_set_variable(struct provision_t *p, const char *name, const char *
 
 /**
  * The merged config of the last successful run (PROVISION_OK or
- * PROVISION_CACHED), or NULL before one and for a NULL handle.
+ * PROVISION_CACHED).
  *
+ * Returns: NULL before a successful run and for a NULL handle.
  * Ownership: the library's; do not free.
  * Lifetime: until this same thread calls `provision_config` or
  * `provision_source_url` on the same handle again, or `provision_free`.
@@ -564,9 +573,10 @@ const char *provision_config(const struct provision_t *p);
 
 /**
  * The base URL, as written in the provision file, that served the last
- * successful run; NULL before one, when the last-known-good cache served it
- * (PROVISION_CACHED), and for a NULL handle.
+ * successful run.
  *
+ * Returns: NULL before a successful run, when the last-known-good cache
+ * served it (PROVISION_CACHED), and for a NULL handle.
  * Ownership and lifetime: as `provision_config`.
  * Threads: any.
  *
@@ -664,6 +674,7 @@ int provision_outcome_from_cache(const struct provision_outcome_t *o);
 /**
  * Releases an outcome and its strings. NULL is a no-op.
  *
+ * Returns: nothing.
  * Ownership: `o` is the library's again; never use it or its strings after.
  * Threads: any, once per outcome, after every other call on it has returned.
  *

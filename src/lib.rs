@@ -4,28 +4,28 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
-pub mod cache;
-pub mod digest;
+pub(crate) mod cache;
+pub(crate) mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
-pub mod headers;
-pub mod limits;
+pub(crate) mod headers;
+pub(crate) mod limits;
 pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
-pub mod provision_section;
+pub(crate) mod provision_section;
 pub mod provisioner;
-pub mod proxy;
-pub mod read_file;
+pub(crate) mod proxy;
+pub(crate) mod read_file;
 pub mod redact;
 pub mod refresh;
 pub mod store;
-pub mod template;
+pub(crate) mod template;
 #[cfg(any(test, feature = "test-hooks"))]
-pub mod test_hooks;
-pub mod tls;
+pub(crate) mod test_hooks;
+pub(crate) mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};

@@ -127,11 +127,6 @@ pub fn sends_password(base: &str) -> bool {
     Url::parse(base).is_ok_and(|url| placeholders(&url[Position::BeforePath..]).iter().any(|p| p.name == "password"))
 }
 
-/// Whether a base URL (as written) holds a placeholder.
-pub fn is_template(base: &str) -> bool {
-    Url::parse(base).is_ok_and(|url| !placeholders(&url[Position::BeforePath..]).is_empty())
-}
-
 /// A URL with its placeholders filled in: what is requested, what may be
 /// shown (`[password]` in place of the password), and what must be
 /// scrubbed from messages (the password as it went on the wire).
@@ -226,9 +221,8 @@ mod tests {
         let url = Url::parse("http://[::1]:8080/a%5Bx%5D/configuration?q=[]&r=[1x]").unwrap();
         let filled = fill(&url, &Variables::default(), None).unwrap();
         assert_eq!(filled.request, url);
-        assert!(!is_template("http://[::1]/"));
+        assert!(!sends_password("http://[::1]/"));
         assert!(is_placeholder("[password]") && is_placeholder("%7Bpassword%7D") && !is_placeholder("x[password]"));
-        assert!(is_template("http://h/?x=[version]"));
         assert!(sends_password("http://h/a/{password}/") && !sends_password("http://h/?x=[version]"));
     }
 

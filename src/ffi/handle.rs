@@ -173,6 +173,7 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 /// returns; the handle goes (and the worker is joined) when the run that
 /// called the logger returns. In both, the callback must not use `p` after.
 ///
+/// Returns: nothing.
 /// Ownership: `p` is the library's again; never use it after.
 /// Threads: any, once per handle, after every other call on `p` has
 /// returned or from inside one of its callbacks.
