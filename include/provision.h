@@ -485,8 +485,8 @@ int provision_set_client_cert(struct provision_t *p,
 
 /**
  * Sets the proxy of later requests. NULL: the environment's (`ALL_PROXY`,
- * `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read during this call), the
- * default; `""`: no proxy, even when the environment names one;
+ * `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read during this call; a new
+ * handle reads them when it is made), the default; `""`: no proxy, even when the environment names one;
  * `http://[user:password@]host:port`: that HTTP proxy (user and password
  * percent-encoded), reached with CONNECT for https and http targets alike.
  * A proxy answering 407 fails the URL with PROVISION_ERR_FETCH and a message
@@ -505,7 +505,8 @@ int provision_set_client_cert(struct provision_t *p,
  * `p` is NULL or a live handle; `proxy_url` is NULL or a NUL-terminated
  * string, read during the call only.
  */
-int provision_set_proxy(struct provision_t *p, const char *proxy_url);
+int provision_set_proxy(struct provision_t *p,
+                        const char *proxy_url);
 
 /**
  * Sends the header `name: value` with every later request to the base URLs'

@@ -175,7 +175,7 @@ impl Default for FetchConfig {
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
             extra_roots: Vec::new(),
             client_identity: None,
-            proxy: ProxySetting::Environment,
+            proxy: ProxySetting::default(),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Which HTTP proxy requests go through (`provision_set_proxy`).
 //!
 //! Three settings: the environment's (`ALL_PROXY`, `HTTPS_PROXY`,
-//! `HTTP_PROXY`, `NO_PROXY`, read when the setting is made, as ureq reads
-//! them), none at all (even when the environment names one), or an explicit
+//! `HTTP_PROXY`, `NO_PROXY`, as ureq reads them, read once when the setting
+//! is made: another setter that rebuilds the client does not read them again), none at all (even when the environment names one), or an explicit
 //! `http://[user:password@]host:port`. Through a proxy, http and https
 //! targets alike are reached with `CONNECT` (ureq's way): the proxy never sees
 //! an https request, and sees the plain request to an http target only as
@@ -12,14 +12,33 @@ use crate::error::{Error, Result};
 use url::Url;
 
 /// What the host said about proxies.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ProxySetting {
-    /// The environment's proxy, if it names one: the default.
-    #[default]
-    Environment,
+    /// The environment's proxy, if it names one, read when the setting was
+    /// made (the handle's creation, or `set_proxy(None)`): the default.
+    Environment(Option<ureq::Proxy>),
     /// No proxy, whatever the environment says.
     Off,
     Explicit(ProxyUrl),
+}
+
+impl Default for ProxySetting {
+    fn default() -> Self {
+        ProxySetting::Environment(ureq::Proxy::try_from_env())
+    }
+}
+
+// Never a password: the proxies are shown as `http://user@host:port`.
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxySetting::Environment(proxy) => {
+                write!(f, "Environment({:?})", proxy.as_ref().map(shown_ureq_proxy))
+            }
+            ProxySetting::Off => f.write_str("Off"),
+            ProxySetting::Explicit(url) => write!(f, "Explicit({})", url.shown()),
+        }
+    }
 }
 
 /// An explicit proxy URL. `Debug` never shows its password.
@@ -37,7 +56,7 @@ impl ProxySetting {
     /// ARGUMENT when it is not `http://[user:password@]host:port`.
     pub fn parse(text: Option<&str>) -> Result<ProxySetting> {
         match text {
-            None => Ok(ProxySetting::Environment),
+            None => Ok(ProxySetting::default()),
             Some("") => Ok(ProxySetting::Off),
             Some(text) => ProxyUrl::parse(text).map(ProxySetting::Explicit),
         }
@@ -46,7 +65,7 @@ impl ProxySetting {
     /// The proxy an agent goes through.
     pub fn agent_proxy(&self) -> Option<ureq::Proxy> {
         match self {
-            ProxySetting::Environment => ureq::Proxy::try_from_env(),
+            ProxySetting::Environment(proxy) => proxy.clone(),
             ProxySetting::Off => None,
             ProxySetting::Explicit(url) => Some(url.to_ureq()),
         }
@@ -138,7 +157,7 @@ mod tests {
 
     #[test]
     fn proxy_urls_are_checked_without_repeating_them() {
-        assert_eq!(ProxySetting::parse(None).unwrap(), ProxySetting::Environment);
+        assert!(matches!(ProxySetting::parse(None).unwrap(), ProxySetting::Environment(_)));
         assert_eq!(ProxySetting::parse(Some("")).unwrap(), ProxySetting::Off);
         let url = ProxyUrl::parse("http://bob:s%40cret@127.0.0.1:3128").unwrap();
         assert_eq!(url.shown(), "http://bob@127.0.0.1:3128");

@@ -31,4 +31,15 @@ fn the_environments_proxy_is_used_unless_the_host_says_none() {
     p.set_proxy(None).unwrap();
     p.run(None).unwrap();
     assert_eq!(proxy.asked().len(), 2, "None goes back to the environment");
+
+    // The environment is read when the setting is made, not by every setter.
+    std::env::remove_var("ALL_PROXY");
+    std::env::remove_var("HTTPS_PROXY");
+    p.set_timeouts(std::time::Duration::from_secs(5), std::time::Duration::from_secs(30)).unwrap();
+    p.run(None).unwrap();
+    assert_eq!(proxy.asked().len(), 3, "still the proxy read before");
+    p.set_proxy(None).unwrap();
+    p.run(None).unwrap();
+    assert_eq!(proxy.asked().len(), 3, "read again: none now");
+    assert_eq!(server.requests().len(), 5);
 }

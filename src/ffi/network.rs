@@ -42,8 +42,8 @@ pub unsafe extern "C" fn provision_set_client_cert(
 }
 
 /// Sets the proxy of later requests. NULL: the environment's (`ALL_PROXY`,
-/// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read during this call), the
-/// default; `""`: no proxy, even when the environment names one;
+/// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read during this call; a new
+/// handle reads them when it is made), the default; `""`: no proxy, even when the environment names one;
 /// `http://[user:password@]host:port`: that HTTP proxy (user and password
 /// percent-encoded), reached with CONNECT for https and http targets alike.
 /// A proxy answering 407 fails the URL with PROVISION_ERR_FETCH and a message
