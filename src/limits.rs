@@ -46,6 +46,8 @@ pub const MAX_EXTRA_HEADERS: usize = 32;
 pub const MAX_EXTRA_HEADER_BYTES: usize = 8 * 1024;
 /// URL template variables a host may set (`provision_set_variable`).
 pub const MAX_VARIABLES: usize = 32;
+/// The longest variable (and placeholder) name.
+pub const MAX_VARIABLE_NAME_BYTES: usize = 64;
 /// Their names and values together, in bytes (before percent-encoding,
 /// which may triple them): URLs beyond 8 KiB are refused by many servers.
 pub const MAX_VARIABLE_BYTES: usize = 2 * 1024;

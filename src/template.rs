@@ -10,16 +10,13 @@
 
 use crate::error::{Error, Result, Status};
 use crate::fetch::Credentials;
-use crate::limits::{MAX_VARIABLES, MAX_VARIABLE_BYTES};
+use crate::limits::{MAX_VARIABLES, MAX_VARIABLE_BYTES, MAX_VARIABLE_NAME_BYTES as MAX_NAME};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::collections::BTreeMap;
 use url::{Position, Url};
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// The longest placeholder name looked for.
-const MAX_NAME: usize = 64;
 
 /// The values the host set for placeholders (`provision_set_variable`).
 #[derive(Clone, Default, PartialEq, Eq)]
