@@ -258,8 +258,10 @@ int provision_load_xml(const char *provision_xml, struct provision_t **out);
  * Inside the handle's own refresh callback it tells the worker to stop and
  * returns at once; the worker ends, and the handle goes, when the callback
  * returns. Inside the handle's log callback it tells the worker to stop and
- * returns; the handle goes (and the worker is joined) when the run that
- * called the logger returns. In both, the callback must not use `p` after.
+ * returns; the run that called the logger goes on (its later records still
+ * reach the logger), joins the worker before it returns (unless it is the
+ * worker's own attempt, which is its last), and the handle goes then. In
+ * both, the callback must not use `p` after.
  *
  * Returns: nothing.
  * Ownership: `p` is the library's again; never use it after.
@@ -439,16 +441,22 @@ int provision_set_user_agent(struct provision_t *p, const char *user_agent);
  * `provision_log_record_t`. `userdata` is passed untouched.
  *
  * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
- * Lifetime: `record` and its strings are valid only during the call.
- * `userdata` must stay usable until the logger is replaced or removed and
- * every run that started with it has returned (a run under way keeps the
- * logger it started with), or until `provision_free`.
- * Threads: `cb` is called on the thread running the run (the caller of
- * `provision_run`, or the refresh worker), before the run returns, never
- * concurrently for one handle. It must return normally (no longjmp, no C++
- * exception crossing it). It may call functions on the handle except
- * `provision_run` (which would wait for itself); `provision_free` and
- * `provision_stop_refresh` there only tell the worker to stop (see them).
+ * Lifetime: `record` and its strings are valid only during the call. The
+ * new logger hears every record made after this returns, runs under way
+ * included. When this returns, no call to the logger it replaced is under
+ * way and none will be made: its `userdata` may be released at once. (The
+ * exception: called from inside the log callback itself, it does not wait
+ * for that call, the caller's own.) So it may wait for a callback under
+ * way: do not call it holding a lock that the logger waits for.
+ * `userdata` must stay usable until the logger is replaced or removed, or
+ * until `provision_free` returns.
+ * Threads: any, at any time, also while runs are under way. `cb` is called
+ * on the thread running the run (the caller of `provision_run`, or the
+ * refresh worker), before the run returns, never concurrently for one
+ * handle. It must return normally (no longjmp, no C++ exception crossing
+ * it). It may call functions on the handle except `provision_run` (which
+ * would wait for itself); `provision_free` and `provision_stop_refresh`
+ * there only tell the worker to stop (see them).
  *
  * # Safety
  * `p` is NULL or a live handle; `cb` is NULL or a function with this

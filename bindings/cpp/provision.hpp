@@ -53,7 +53,8 @@
 //   after it returns; a logger it replaced may still be running on another
 //   thread, and is destroyed when that call returns.
 // - start_refresh and stop_refresh change the worker this object owns: one at
-//   a time, from the thread that owns the object. The exception: the refresh
+//   a time, from the thread that owns the object, never from inside the
+//   logger. The exception: the refresh
 //   callback may call stop_refresh() on its own object at any time; that
 //   returns at once, the worker ends when the callback returns, and the
 //   function is destroyed by the owner's next start_refresh, stop_refresh or

@@ -31,8 +31,9 @@ pub struct OutcomeSnapshot {
 
 impl OutcomeSnapshot {
     pub(crate) fn new(outcome: Arc<Outcome>) -> OutcomeSnapshot {
-        // Checked documents hold no NUL, so these conversions keep every byte.
-        let c = |text: &str| super::c_text(text);
+        // Checked documents hold no NUL: one copy, into a buffer with room
+        // for the terminator. (c_text, which escapes a NUL, is the fallback.)
+        let c = |text: &str| CString::new(text).unwrap_or_else(|_| super::c_text(text));
         OutcomeSnapshot {
             config: c(&outcome.config),
             source_url: (!outcome.from_cache).then(|| c(&outcome.source_url)),

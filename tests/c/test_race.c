@@ -325,6 +325,95 @@ static void test_race(const struct fixture *f)
            r.records);
 }
 
+/* ------------------------------------------- the defects of issue 9, alone */
+
+static void *read_config_only(void *arg)
+{
+    struct race *r = ((struct racer *)arg)->r;
+    int me = ((struct racer *)arg)->me;
+    for (; keep_going(r, me); r->rounds[me]++) {
+        const char *config = provision_config(r->h);
+        if (config != NULL && !config_is_whole(config))
+            bad(r, "a torn provision_config");
+    }
+    return NULL;
+}
+
+static void *read_url_only(void *arg)
+{
+    struct race *r = ((struct racer *)arg)->r;
+    int me = ((struct racer *)arg)->me;
+    for (; keep_going(r, me); r->rounds[me]++) {
+        const char *url = provision_source_url(r->h);
+        if (url != NULL && !url_is_race(r->f, url))
+            bad(r, "a wrong provision_source_url");
+    }
+    return NULL;
+}
+
+static void *run_without_pause(void *arg)
+{
+    struct race *r = ((struct racer *)arg)->r;
+    int me = ((struct racer *)arg)->me;
+    for (; keep_going(r, me); r->rounds[me]++) {
+        if (provision_run(r->h, NULL) != PROVISION_OK)
+            bad(r, "provision_run failed");
+    }
+    return NULL;
+}
+
+/* Defect 1: one thread reading provision_config, one provision_source_url,
+ * one running against a server whose answer changes: a use-after-free of
+ * the handed-out strings within a second, before snapshots and pins. */
+static void test_defect_1(const struct fixture *f)
+{
+    struct race r;
+    memset(&r, 0, sizeof r);
+    r.f = f;
+    r.h = load_race(f, 0);
+    if (r.h == NULL)
+        return;
+    r.until = now_s() + WINDOW_MS / 1000.0;
+    r.deadline = now_s() + DEADLINE_S;
+    void *(*bodies[3])(void *) = {read_config_only, read_url_only, run_without_pause};
+    pthread_t threads[3];
+    struct racer racers[3];
+    int started = 0;
+    for (; started < 3; started++) {
+        racers[started] = (struct racer){&r, started};
+        if (!CHECK(pthread_create(&threads[started], NULL, bodies[started], &racers[started]) == 0))
+            break;
+    }
+    for (int i = 0; i < started; i++)
+        CHECK(pthread_join(threads[i], NULL) == 0);
+    CHECK(r.bad == 0);
+    printf("# defect 1: %d config reads, %d source URL reads, %d runs\n", r.rounds[0], r.rounds[1], r.rounds[2]);
+    provision_free(r.h);
+}
+
+/* Defect 2: provision_free on this thread while the refresh callback reads
+ * provision_source_url on the worker: the strings were freed before the
+ * worker was joined (a double free). */
+static void test_defect_2(const struct fixture *f)
+{
+    struct race r;
+    memset(&r, 0, sizeof r);
+    r.f = f;
+    r.h = load_race(f, 1);
+    r.deadline = now_s() + DEADLINE_S;
+    r.final_phase = 1; /* the callback waits for the free to start, then reads */
+    if (r.h == NULL || !CHECK_STATUS(provision_start_refresh(r.h, NULL, on_refresh, &r), PROVISION_OK))
+        return;
+    while (!__atomic_load_n(&r.in_callback, __ATOMIC_ACQUIRE) && now_s() < r.deadline)
+        sleep_ms(1);
+    CHECK(__atomic_load_n(&r.in_callback, __ATOMIC_ACQUIRE));
+    __atomic_store_n(&r.freeing, 1, __ATOMIC_RELEASE);
+    provision_free(r.h);
+    __atomic_store_n(&r.freed, 1, __ATOMIC_RELEASE);
+    CHECK(__atomic_load_n(&r.in_callback, __ATOMIC_ACQUIRE) == 0 && r.callbacks == 1);
+    CHECK(r.bad == 0);
+}
+
 /* ------------------------------------------------------ frees inside callbacks */
 
 struct inside {
@@ -395,6 +484,76 @@ static void test_free_inside_worker_logger(const struct fixture *f)
     CHECK(__atomic_load_n(&in.callbacks, __ATOMIC_ACQUIRE) == 0);
 }
 
+/* ------------------------------------------ set_logger during a run (defect 3) */
+
+struct slow_log {
+    int in_old;    /* the old logger is running */
+    int old_calls;
+    int new_calls;
+};
+
+static void slow_old_logger(void *userdata, const provision_log_record_t *record)
+{
+    struct slow_log *s = userdata;
+    (void)record;
+    __atomic_store_n(&s->in_old, 1, __ATOMIC_RELEASE);
+    sleep_ms(200); /* the other thread replaces the logger meanwhile */
+    __atomic_add_fetch(&s->old_calls, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->in_old, 0, __ATOMIC_RELEASE);
+}
+
+static void new_logger(void *userdata, const provision_log_record_t *record)
+{
+    (void)record;
+    __atomic_add_fetch(&((struct slow_log *)userdata)->new_calls, 1, __ATOMIC_RELAXED);
+}
+
+struct run_arg {
+    provision_t *h;
+    int status;
+};
+
+static void *run_once(void *arg)
+{
+    struct run_arg *a = arg;
+    a->status = provision_run(a->h, NULL);
+    return NULL;
+}
+
+/* The old logger's userdata (a Python thunk, a C++ function) may go as soon
+ * as provision_set_logger returns: no call to it is then under way or to come. */
+static void test_set_logger_waits_for_the_old_one(const struct fixture *f)
+{
+    struct slow_log s = {0, 0, 0};
+    provision_t *h = NULL;
+    char text[TEXT_MAX];
+    /* Two URLs, so that a run makes two records. */
+    snprintf(text, sizeof text,
+             "<provision><base_urls><base_url>%s/absent/</base_url><base_url>%s/race/</base_url></base_urls>"
+             "<options><use_authentication>0</use_authentication></options>"
+             "<significant_sections>accounts</significant_sections></provision>",
+             f->base, f->base);
+    if (!CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK)
+        || !CHECK_STATUS(provision_set_logger(h, slow_old_logger, &s), PROVISION_OK))
+        return;
+    struct run_arg a = {h, -1};
+    pthread_t thread;
+    if (CHECK(pthread_create(&thread, NULL, run_once, &a) == 0)) {
+        double give_up = now_s() + DEADLINE_S;
+        while (!__atomic_load_n(&s.in_old, __ATOMIC_ACQUIRE) && now_s() < give_up)
+            sleep_ms(1);
+        CHECK_STATUS(provision_set_logger(h, new_logger, &s), PROVISION_OK);
+        int old_calls = __atomic_load_n(&s.old_calls, __ATOMIC_ACQUIRE);
+        CHECK(__atomic_load_n(&s.in_old, __ATOMIC_ACQUIRE) == 0);
+        CHECK(old_calls == 1);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK_STATUS(a.status, PROVISION_OK);
+        CHECK(__atomic_load_n(&s.old_calls, __ATOMIC_ACQUIRE) == old_calls);
+        CHECK(s.new_calls == 1); /* the run's second record went to the new logger */
+    }
+    provision_free(h);
+}
+
 /* ---------------------------------------------- defect 4: pthread key destructor */
 
 static pthread_key_t late_key;
@@ -444,10 +603,14 @@ int main(int argc, char **argv)
         const char *name;
         void (*run)(const struct fixture *);
     } cases[] = {
+        {"defect 1: provision_config, provision_source_url and provision_run on three threads", test_defect_1},
+        {"defect 2: provision_free while the refresh callback reads the handle", test_defect_2},
         {"race: readers, outcomes, runs, logger, credentials, calls, worker; free during a callback", test_race},
         {"free inside the log callback of a run: the run completes, the worker is joined", test_free_inside_logger},
         {"free inside the log callback of the worker's attempt: no callback, no crash",
          test_free_inside_worker_logger},
+        {"set_logger during a run waits for the old logger, which is not called again",
+         test_set_logger_waits_for_the_old_one},
         {"a call from a pthread key destructor returns a status (defect 4)", test_call_from_key_destructor},
     };
     int failed = 0;
