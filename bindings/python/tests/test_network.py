@@ -177,3 +177,58 @@ def test_client_certificate_files_are_checked_when_set(load, tmp_path):
     with raises(provision.ArgumentError):
         prov.set_client_cert(junk, None)
     prov.set_client_cert(None, None)
+
+
+def _openssl(*args: str, cwd) -> None:
+    import subprocess
+
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def _issue(tmp_path, name: str, subject: str, extensions: str) -> None:
+    """``name.key`` and ``name.crt`` in tmp_path, signed by ``ca``."""
+    (tmp_path / f"{name}.ext").write_text(extensions + "\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key",
+             "-out", f"{name}.csr", "-subj", subject, cwd=tmp_path)
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-out", f"{name}.crt", "-extfile", f"{name}.ext", cwd=tmp_path)
+
+
+def test_an_openssl_server_that_requires_a_client_certificate(tmp_path, load):
+    """Python's ssl (OpenSSL) with CERT_REQUIRED, certificates made by the openssl command now."""
+    import http.server
+    import ssl
+
+    from support import make_handler
+
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+             "-out", "ca.crt", "-subj", "/CN=py test CA", "-days", "2", cwd=tmp_path)
+    _issue(tmp_path, "server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
+    _issue(tmp_path, "phone", "/CN=py-phone", "extendedKeyUsage=clientAuth")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    context.load_verify_locations(tmp_path / "ca.crt")
+    context.verify_mode = ssl.CERT_REQUIRED
+    requests: list = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler({"/configuration": Reply(ANSWER)}, requests))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{httpd.server_address[1]}/"
+        prov = load([url], use_authentication=0)
+        prov.set_ca_file(tmp_path / "ca.crt")
+        with raises(provision.FetchError) as info:
+            prov.run()
+        assert "client certificate" in info.value.message
+        assert requests == []
+        prov.set_client_cert(tmp_path / "phone.crt", tmp_path / "phone.key")
+        prov.run()
+        assert prov.source_url == url and len(requests) == 1
+        with raises(provision.FormatError) as info:
+            prov.set_client_cert(tmp_path / "phone.crt", tmp_path / "server.key")
+        assert "does not match" in info.value.message
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
