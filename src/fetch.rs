@@ -3,16 +3,24 @@
 //! Every way a URL can fail (transport, TLS, HTTP status, a body that is not
 //! XML, an `<error>` answer, an answer without any significant section) moves
 //! on to the next URL; the final error says what happened at each one.
+//!
+//! Around each request: the proxy (`proxy.rs`), the client certificate
+//! (`tls.rs`), the host's extra headers (`headers.rs`) and URL templates
+//! (`template.rs`), all fixed for a run when it takes its fetcher.
 
 use crate::digest;
 use crate::error::{Error, Result, Status};
+use crate::headers::ExtraHeaders;
 use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
+use crate::proxy::{self, ProxySetting};
 use crate::redact::{self, Scrubber};
-use crate::tls;
+use crate::template::{self, Variables};
+use crate::tls::{self, ClientIdentity};
 use crate::xml::{self, Scan};
 use base64::Engine as _;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ureq::http::StatusCode;
 use url::Url;
@@ -23,7 +31,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VE
 
 /// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
 /// spaces, non-ASCII) is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &percent_encoding::AsciiSet = template::UNRESERVED;
 
 /// A user name and password. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -139,10 +147,17 @@ impl Auth {
         auth.scrubber.password(&c.user, &c.password);
         auth
     }
+
+    /// Also hides a password a URL template sends, as written and as sent.
+    fn hide_template_password(&mut self, password: &str) {
+        self.scrubber.secret(password);
+        self.scrubber.secret(&template::encode(password));
+    }
 }
 
 /// How the HTTP client is set up: one value, changed by the handle's setters
-/// (`set_timeouts`, `set_ca_file`), from which a [`Fetcher`] is built whole.
+/// (`set_timeouts`, `set_ca_file`, `set_client_cert`, `set_proxy`), from
+/// which a [`Fetcher`] is built whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchConfig {
     pub connect_timeout: Duration,
@@ -151,6 +166,9 @@ pub struct FetchConfig {
     /// Certificates (DER) trusted in addition to the system's store: an
     /// operator's private CA. Empty: the system's store alone.
     pub extra_roots: Vec<Vec<u8>>,
+    /// Presented when a server asks for a client certificate.
+    pub client_identity: Option<ClientIdentity>,
+    pub proxy: ProxySetting,
 }
 
 impl Default for FetchConfig {
@@ -159,6 +177,8 @@ impl Default for FetchConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
             extra_roots: Vec::new(),
+            client_identity: None,
+            proxy: ProxySetting::default(),
         }
     }
 }
@@ -170,6 +190,18 @@ pub struct Fetcher {
     agent: ureq::Agent,
     config: FetchConfig,
     user_agent: String,
+    /// Sent to the base URLs' own origins only.
+    headers: Arc<ExtraHeaders>,
+    /// For the placeholders of URL templates.
+    variables: Arc<Variables>,
+}
+
+/// A base URL ready to ask: filled in (templates) and as it may be shown.
+struct Target<'a> {
+    base: &'a str,
+    /// `BASE + "configuration"` filled in, or why it is not a URL.
+    url: std::result::Result<Url, String>,
+    shown: String,
 }
 
 impl Default for Fetcher {
@@ -180,7 +212,10 @@ impl Default for Fetcher {
 
 impl Fetcher {
     pub fn new(config: FetchConfig) -> Fetcher {
-        let tls = ureq::tls::TlsConfig::builder().root_certs(tls::root_certs(&config.extra_roots)).build();
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(tls::root_certs(&config.extra_roots))
+            .client_cert(config.client_identity.as_ref().map(|c| c.cert().clone()))
+            .build();
         let agent = ureq::Agent::config_builder()
             // Statuses and redirects are ours to judge: an `<error>` body may
             // come with a 401, and redirects must not leak credentials.
@@ -191,9 +226,41 @@ impl Fetcher {
             .user_agent(DEFAULT_USER_AGENT)
             .accept("application/xml, text/xml;q=0.9, */*;q=0.1")
             .tls_config(tls)
+            .proxy(config.proxy.agent_proxy())
             .build()
             .new_agent();
-        Fetcher { agent, config, user_agent: DEFAULT_USER_AGENT.to_owned() }
+        Fetcher {
+            agent,
+            config,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            headers: Arc::default(),
+            variables: Arc::default(),
+        }
+    }
+
+    /// A new fetcher from `config`, sending what this one sends (user agent,
+    /// extra headers, variables).
+    pub fn rebuilt(&self, config: FetchConfig) -> Fetcher {
+        Fetcher { headers: self.headers.clone(), variables: self.variables.clone(), ..Fetcher::new(config) }
+            .with_user_agent(&self.user_agent)
+    }
+
+    pub fn headers(&self) -> &ExtraHeaders {
+        &self.headers
+    }
+
+    /// This fetcher (sharing its connections), sending `headers`.
+    pub fn with_headers(&self, headers: ExtraHeaders) -> Fetcher {
+        Fetcher { headers: Arc::new(headers), ..self.clone() }
+    }
+
+    pub fn variables(&self) -> &Variables {
+        &self.variables
+    }
+
+    /// This fetcher (sharing its connections), filling templates from `variables`.
+    pub fn with_variables(&self, variables: Variables) -> Fetcher {
+        Fetcher { variables: Arc::new(variables), ..self.clone() }
     }
 
     /// What this fetcher was built from; a setter changes a copy and builds
@@ -215,26 +282,45 @@ impl Fetcher {
     /// Tries each base URL in turn; the first usable answer wins. Each
     /// attempt is reported to `log`, scrubbed like the error messages.
     /// `condition`'s validators go to its base URL, whose `304 Not Modified`
-    /// then counts as its answer.
+    /// then counts as its answer. `credentials` are
+    /// sent as `authentication_type` says; `template_credentials` fill the
+    /// `[username]` and `[password]` of URL templates. Before any request:
+    /// CREDENTIALS when a template needs credentials and there are none,
+    /// FORMAT when one holds an unknown placeholder.
     pub fn first_fetched(
         &self,
         settings: &Settings,
         credentials: Option<&Credentials>,
+        template_credentials: Option<&Credentials>,
         condition: Option<Condition<'_>>,
         log: Option<&Sink>,
     ) -> Result<Fetched> {
-        let auth = Auth::new(settings, credentials);
+        let mut auth = Auth::new(settings, credentials);
+        if let Some(c) = template_credentials {
+            auth.hide_template_password(&c.password);
+        }
+        if let Some((user, password)) = proxy::credentials(self.agent.config().proxy()) {
+            auth.scrubber.password(user, password);
+        }
+        let targets = settings
+            .base_urls
+            .iter()
+            .map(|base| self.target(base, template_credentials))
+            .collect::<Result<Vec<_>>>()?;
         let mut failures = Vec::new();
         let mut server_error = None;
-        for base in &settings.base_urls {
+        for target in targets {
+            let base = target.base;
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
             // A server may echo a secret of the URL's own query too.
             let mut scrubber = auth.scrubber.clone();
-            redact::query_secrets(base).iter().for_each(|secret| {
-                scrubber.secret(secret);
-            });
-            match self.try_url(base, settings, &auth, validators) {
+            if let Ok(url) = &target.url {
+                redact::query_secrets(url.as_str()).iter().for_each(|secret| {
+                    scrubber.secret(secret);
+                });
+            }
+            match self.try_url(target, settings, &auth, validators) {
                 Ok((shown, mut fetched)) => {
                     let outcome = match &mut fetched {
                         Fetched::Answer(answer) => {
@@ -266,17 +352,27 @@ impl Fetcher {
         })
     }
 
+    /// A base URL filled in, and as it may be shown.
+    fn target<'a>(&self, base: &'a str, credentials: Option<&Credentials>) -> Result<Target<'a>> {
+        let url = match configuration_url(base) {
+            Ok(url) => url,
+            Err(why) => return Ok(Target { base, url: Err(why), shown: redact::show_url(base).into_owned() }),
+        };
+        let filled = template::fill(&url, &self.variables, credentials)?;
+        Ok(Target { base, url: Ok(filled.request), shown: redact::show_url(&filled.shown).into_owned() })
+    }
+
     /// One base URL. Returns the URL as it may be shown (no credentials)
     /// with what it answered, or with what went wrong.
     fn try_url(
         &self,
-        base: &str,
+        target: Target<'_>,
         settings: &Settings,
         auth: &Auth,
         validators: Option<&Validators>,
     ) -> std::result::Result<(String, Fetched), (String, Failure)> {
-        let url = configuration_url(base).map_err(|m| (redact::show_url(base).into_owned(), Failure::Other(m)))?;
-        let shown = redact::show_url(url.as_str()).into_owned();
+        let Target { base, url, shown } = target;
+        let url = url.map_err(|m| (shown.clone(), Failure::Other(m)))?;
         let fail = |f: Failure| (shown.clone(), f);
         let mut request_url = url.clone();
         if let Some(creds) = &auth.query {
@@ -341,10 +437,10 @@ impl Fetcher {
         let mut crossed = None;
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
-            let mut response = self.send(&url, auth.header.as_deref().filter(|_| ours), validators)?;
+            let mut response = self.send(&url, ours, auth.header.as_deref().filter(|_| ours), validators)?;
             if let Some(credentials) = auth.digest.as_ref().filter(|_| ours && response.status() == 401) {
                 if let Some(header) = digest_answer(&response, &url, credentials)? {
-                    response = self.send(&url, Some(&header), validators)?;
+                    response = self.send(&url, ours, Some(&header), validators)?;
                 }
             }
             let status = response.status();
@@ -362,19 +458,32 @@ impl Fetcher {
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
-            let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(describe)?;
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .read_to_vec()
+                .map_err(|e| self.describe(e))?;
             return Ok((status, body, got, crossed));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
 
+    /// One request. `ours`: `url` has the base URL's origin, so the host's
+    /// extra headers go too.
     fn send(
         &self,
         url: &Url,
+        ours: bool,
         authorization: Option<&str>,
         validators: Option<&Validators>,
     ) -> std::result::Result<ureq::http::Response<ureq::Body>, String> {
         let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
+        if ours {
+            for (name, value) in self.headers.iter() {
+                request = request.header(name, value);
+            }
+        }
         if let Some(value) = authorization {
             request = request.header("Authorization", value);
         }
@@ -386,7 +495,40 @@ impl Fetcher {
                 request = request.header("If-Modified-Since", date);
             }
         }
-        request.call().map_err(describe)
+        request.call().map_err(|e| self.through_proxy(url, self.describe(e)))
+    }
+
+    /// A transport failure on the way to `url`, naming the proxy it went
+    /// through, if any: a refused connection is the proxy's then, not the
+    /// server's, and an admin must know which to look at.
+    fn through_proxy(&self, url: &Url, message: String) -> String {
+        let Some(proxy) = self.agent.config().proxy() else {
+            return message;
+        };
+        let bypassed = ureq::http::Uri::try_from(url.as_str()).is_ok_and(|uri| proxy.is_no_proxy(&uri));
+        if bypassed || message.starts_with("the proxy ") {
+            return message;
+        }
+        format!("{message} (through the proxy {})", proxy::shown_ureq_proxy(proxy))
+    }
+
+    /// A transport error as a short sentence.
+    fn describe(&self, e: ureq::Error) -> String {
+        let proxy = self.agent.config().proxy();
+        match e {
+            ureq::Error::ConnectProxyFailed(reason) => proxy::refusal(proxy, &reason),
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                "the connection closed before the whole answer arrived".to_owned()
+            }
+            ureq::Error::Io(io) => tls::explain(&io.to_string(), self.config.client_identity.is_some()),
+            ureq::Error::Tls(why) => tls::explain(why, self.config.client_identity.is_some()),
+            ureq::Error::Rustls(e) => tls::explain(&format!("rustls: {e}"), self.config.client_identity.is_some()),
+            ureq::Error::Timeout(ureq::Timeout::Global) => "timed out (the whole request took too long)".to_owned(),
+            ureq::Error::Timeout(ureq::Timeout::Connect) => "timed out while connecting".to_owned(),
+            ureq::Error::Timeout(t) => format!("timed out ({t})"),
+            ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
+            other => other.to_string(),
+        }
     }
 }
 
@@ -411,21 +553,6 @@ fn digest_answer(
 /// Hands one attempt to the host's log, if it has one.
 fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
     log::emit(log, Record::attempt(url, status, outcome, started.elapsed()));
-}
-
-/// A transport error as a short sentence.
-fn describe(e: ureq::Error) -> String {
-    match e {
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the connection closed before the whole answer arrived".to_owned()
-        }
-        ureq::Error::Io(io) => io.to_string(),
-        ureq::Error::Timeout(ureq::Timeout::Global) => "timed out (the whole request took too long)".to_owned(),
-        ureq::Error::Timeout(ureq::Timeout::Connect) => "timed out while connecting".to_owned(),
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

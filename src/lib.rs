@@ -9,17 +9,20 @@ pub(crate) mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
+pub(crate) mod headers;
 pub(crate) mod limits;
-pub(crate) mod links;
+pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
 pub(crate) mod provision_section;
 pub mod provisioner;
+pub(crate) mod proxy;
 pub(crate) mod read_file;
-pub(crate) mod redact;
+pub mod redact;
 pub mod refresh;
 pub mod store;
+pub(crate) mod template;
 #[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 pub mod test_hooks;

@@ -36,3 +36,18 @@ pub const MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time for a whole request, body included.
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Extra request headers a host may set (`provision_set_header`): a device
+/// id, a version, a token. More would be a misuse, and every byte is sent
+/// with every request.
+pub const MAX_EXTRA_HEADERS: usize = 32;
+/// Their names and values together, in bytes: well under the 16 KiB to
+/// 64 KiB request-head limits of common servers and proxies.
+pub const MAX_EXTRA_HEADER_BYTES: usize = 8 * 1024;
+/// URL template variables a host may set (`provision_set_variable`).
+pub const MAX_VARIABLES: usize = 32;
+/// The longest variable (and placeholder) name.
+pub const MAX_VARIABLE_NAME_BYTES: usize = 64;
+/// Their names and values together, in bytes (before percent-encoding,
+/// which may triple them): URLs beyond 8 KiB are refused by many servers.
+pub const MAX_VARIABLE_BYTES: usize = 2 * 1024;

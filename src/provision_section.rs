@@ -70,13 +70,22 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, origin: Origin<'_>, log: 
 
 /// Whether a handle may move from `current` to `new` settings: never to a
 /// weaker transport (once any current base URL is https, every new one must
-/// be), never to a weaker authentication (see [`strength`]).
+/// be), never to a weaker authentication (see [`strength`]), never to URL
+/// templates that send the password when the current base URLs do not.
 pub fn check_move(current: &Settings, new: &Settings) -> Result<(), String> {
     let is_https = |url: &String| url::Url::parse(url).is_ok_and(|u| u.scheme() == "https");
     if current.base_urls.iter().any(is_https) {
         if let Some(plain) = new.base_urls.iter().find(|u| !is_https(u)) {
             return Err(format!("'{}' is not https, and the current base URLs use https", show_url(plain)));
         }
+    }
+    // A [password] template puts the password into the URL, readable in
+    // every access log whatever the authentication: weaker than any kind.
+    let sends_password = |s: &Settings| s.base_urls.iter().any(|u| crate::template::sends_password(u));
+    if sends_password(new) && !sends_password(current) {
+        return Err(
+            "its base URLs would put the password into the URL ([password]), and the current ones do not".to_owned()
+        );
     }
     let (was, now) = (strength(current), strength(new));
     if now.0 < was.0 {

@@ -15,12 +15,17 @@
 use crate::cache;
 use crate::error::{Error, Result, Status};
 use crate::fetch::{Condition, Credentials, FetchConfig, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
+#[cfg(doc)]
+use crate::headers::ExtraHeaders;
 use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
+use crate::proxy::ProxySetting;
 use crate::read_file::read_document;
 use crate::store;
+#[cfg(doc)]
+use crate::template::Variables;
 use crate::tls;
 use crate::xml::Scan;
 use std::path::{Path, PathBuf};
@@ -58,8 +63,9 @@ struct Kept {
     body: String,
     scan: Scan,
     validators: Validators,
-    /// The credentials it was asked with: another user's 304 must not reuse it.
-    asked_as: Option<Credentials>,
+    /// The credentials it was asked with (sent, and filled into a URL
+    /// template): another user's 304 must not reuse it.
+    asked_as: (Option<Credentials>, Option<Credentials>),
     /// The other origin a redirect led to, if one did (no adoption then).
     crossed_origin: Option<String>,
     /// What was sent to it, to be kept out of messages quoting the answer.
@@ -177,6 +183,49 @@ impl Provisioner {
         Ok(())
     }
 
+    /// The client certificate chain and private key (PEM files) presented
+    /// when an https server asks for one; both `None` removes them. Read
+    /// now, once: IO when a file cannot be read, FORMAT when the chain holds
+    /// no certificate, the key file no key, or they do not match.
+    pub fn set_client_cert(&self, chain: Option<&Path>, key: Option<&Path>) -> Result<()> {
+        let identity = match (chain, key) {
+            (Some(chain), Some(key)) => Some(tls::load_client_identity(chain, key)?),
+            (None, None) => None,
+            _ => return Err(Error::argument("give both the certificate chain and the key, or neither")),
+        };
+        self.reconfigure(|c| c.client_identity = identity);
+        Ok(())
+    }
+
+    /// The proxy of later requests: `None` the environment's (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read now), `""` none at
+    /// all, else `http://[user:password@]host:port` (ARGUMENT otherwise).
+    pub fn set_proxy(&self, proxy_url: Option<&str>) -> Result<()> {
+        let proxy = ProxySetting::parse(proxy_url)?;
+        self.reconfigure(|c| c.proxy = proxy);
+        Ok(())
+    }
+
+    /// An extra header for every request to a base URL's origin; `None`
+    /// removes it. See [`ExtraHeaders::set`] for what is refused.
+    pub fn set_header(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let mut state = lock(&self.state);
+        let mut headers = state.fetcher.headers().clone();
+        headers.set(name, value)?;
+        state.fetcher = Arc::new(state.fetcher.with_headers(headers));
+        Ok(())
+    }
+
+    /// A value for the `[NAME]` placeholders of URL templates; `None`
+    /// removes it. See [`Variables::set`] for what is refused.
+    pub fn set_variable(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let mut state = lock(&self.state);
+        let mut variables = state.fetcher.variables().clone();
+        variables.set(name, value)?;
+        state.fetcher = Arc::new(state.fetcher.with_variables(variables));
+        Ok(())
+    }
+
     /// Builds a new fetcher from a changed copy of the current config. A run
     /// in progress keeps the fetcher it started with. The lock is held
     /// throughout so that two setters cannot undo each other.
@@ -184,7 +233,7 @@ impl Provisioner {
         let mut state = lock(&self.state);
         let mut config = state.fetcher.config().clone();
         change(&mut config);
-        state.fetcher = Arc::new(Fetcher::new(config).with_user_agent(state.fetcher.user_agent()));
+        state.fetcher = Arc::new(state.fetcher.rebuilt(config));
     }
 
     /// Where runs report each URL they try and their notices (see
@@ -257,14 +306,16 @@ impl Provisioner {
         let (settings, credentials, fetcher, kept, cache_path, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
-            let kept = state.kept.clone().filter(|k| k.asked_as == credentials);
+            let asked_as = (credentials, template_credentials(&state.settings, state.credentials.as_ref()));
+            let kept = state.kept.clone().filter(|k| k.asked_as == asked_as);
             let cache_path = state.cache_path.clone();
-            (state.settings.clone(), credentials, state.fetcher.clone(), kept, cache_path, state.log.clone())
+            (state.settings.clone(), asked_as, state.fetcher.clone(), kept, cache_path, state.log.clone())
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
         let condition = kept.as_deref().map(|k| Condition { base_url: &k.base_url, validators: &k.validators });
-        let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition, log.as_ref());
+        let fetched =
+            fetcher.first_fetched(&settings, credentials.0.as_ref(), credentials.1.as_ref(), condition, log.as_ref());
         let (source, cached) = match fetched {
             Ok(Fetched::Answer(answer)) => (
                 Source::Server(Arc::new(Kept {
@@ -423,6 +474,15 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
         ));
     }
     Ok(Some(credentials))
+}
+
+/// Credentials for the `[username]` and `[password]` of URL templates: the
+/// user's, or the file's preset ones, whatever `use_authentication` says.
+fn template_credentials(settings: &Settings, given: Option<&Credentials>) -> Option<Credentials> {
+    given.cloned().or_else(|| {
+        let preset = Credentials { user: settings.user.clone(), password: settings.password.clone() };
+        Some(preset).filter(|c| !c.user.is_empty() || !c.password.is_empty())
+    })
 }
 
 /// A local config as text and layout; `None` when the file does not exist.

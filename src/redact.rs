@@ -96,7 +96,12 @@ fn secret_ranges(url: &str) -> (Option<std::ops::Range<usize>>, Vec<std::ops::Ra
         while start <= q_end {
             let end = url[start..q_end].find(['&', ';']).map_or(q_end, |i| start + i);
             if let Some(eq) = url[start..end].find('=') {
-                if end > start + eq + 1 && is_secret_name(&url[start..start + eq]) {
+                // A template's `[password]` stands for a secret; it is none.
+                let value = &url[start + eq + 1..end];
+                if !value.is_empty()
+                    && is_secret_name(&url[start..start + eq])
+                    && !crate::template::is_placeholder(value)
+                {
                     query.push(start + eq + 1..end);
                 }
             }
@@ -226,6 +231,7 @@ mod tests {
             ("http://bob:pw/s?x@h/?pass=1", "http://bob:***@h/?pass=***"),
             ("http://bob:pw#s@h/", "http://bob:***@h/"),
             ("http://h:99999/p@x", "http://h:***@x"),
+            ("http://h/?password=[password]&pwd={pwd}", "http://h/?password=[password]&pwd={pwd}"),
         ];
         for (url, want) in cases {
             assert_eq!(show_url(url), want, "{url}");

@@ -44,7 +44,8 @@
 // - The refresh callback runs on the library's worker thread, one call at a
 //   time. The logger runs on the thread of the run, the worker's included.
 // - run, set_call_active, set_credentials, set_cache, set_timeouts,
-//   set_ca_file, save, store_local, set_user_agent, reset_user_agent,
+//   set_ca_file, set_client_cert, clear_client_cert, set_proxy, set_header,
+//   set_variable, save, store_local, set_user_agent, reset_user_agent,
 //   set_logger, last_outcome, config, source_url and is_provisioned may be
 //   called from any thread at the same time, and from inside the refresh
 //   callback and the logger (except run() from inside the logger, which
@@ -391,6 +392,41 @@ public:
     /// one without a certificate, and then nothing changed.
     void set_ca_file(const std::optional<std::string>& pem_path) {
         detail::check(provision_set_ca_file(handle_, pem_path ? pem_path->c_str() : nullptr));
+    }
+
+    /// Presents the certificate chain and private key of these PEM files
+    /// (PKCS#8, RSA or EC key) to https servers that ask for a client
+    /// certificate. The files are read now, once. Throws PROVISION_ERR_IO
+    /// for an unreadable file, PROVISION_ERR_FORMAT when one holds no
+    /// certificate or key or they do not match; then nothing changed.
+    void set_client_cert(const std::string& cert_chain_pem_path, const std::string& key_pem_path) {
+        detail::check(provision_set_client_cert(handle_, cert_chain_pem_path.c_str(), key_pem_path.c_str()));
+    }
+
+    /// Presents no client certificate any more.
+    void clear_client_cert() { detail::check(provision_set_client_cert(handle_, nullptr, nullptr)); }
+
+    /// The proxy of later requests: nullopt the environment's (HTTPS_PROXY,
+    /// ALL_PROXY, NO_PROXY), "" none at all, else
+    /// "http://[user:password@]host:port" (PROVISION_ERR_ARGUMENT otherwise).
+    void set_proxy(const std::optional<std::string>& proxy_url) {
+        detail::check(provision_set_proxy(handle_, proxy_url ? proxy_url->c_str() : nullptr));
+    }
+
+    /// Sends `name: value` with every later request to the base URLs' own
+    /// origins (never after a redirect elsewhere, never logged); nullopt
+    /// removes it. PROVISION_ERR_ARGUMENT for names the library owns
+    /// (Authorization, Host, Proxy-*...), invalid names or values, and
+    /// beyond 32 headers or 8 KiB.
+    void set_header(const std::string& name, const std::optional<std::string>& value) {
+        detail::check(provision_set_header(handle_, name.c_str(), value ? value->c_str() : nullptr));
+    }
+
+    /// The value of the [name] placeholder of URL templates (percent-encoded
+    /// when filled in); nullopt removes it. [username] and [password] come
+    /// from the credentials and are refused here.
+    void set_variable(const std::string& name, const std::optional<std::string>& value) {
+        detail::check(provision_set_variable(handle_, name.c_str(), value ? value->c_str() : nullptr));
     }
 
     /// Writes the current settings, including what a server's <provision>

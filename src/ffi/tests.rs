@@ -53,6 +53,10 @@ fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
         status("provision_set_cache", &|| provision_set_cache(p, ptr::null()));
         status("provision_save", &|| provision_save(p, file.as_ptr()));
         status("provision_set_user_agent", &|| provision_set_user_agent(p, ptr::null()));
+        status("provision_set_client_cert", &|| provision_set_client_cert(p, ptr::null(), ptr::null()));
+        status("provision_set_proxy", &|| provision_set_proxy(p, ptr::null()));
+        status("provision_set_header", &|| provision_set_header(p, c"X-A".as_ptr(), c"b".as_ptr()));
+        status("provision_set_variable", &|| provision_set_variable(p, c"version".as_ptr(), c"1".as_ptr()));
 
         // An outcome to read while panicking: a cache-served one, made from a
         // cache file, since the one base URL is dead.

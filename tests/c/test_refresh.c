@@ -584,6 +584,59 @@ static void test_stress(const struct fixture *f)
     recorder_destroy(&r);
 }
 
+/* --------------------------------------------------- network settings */
+
+/* The header promises that the network setters may be called from any
+ * thread while runs and the refresh worker use the handle: one thread
+ * changes them in a loop while this one runs and the worker refreshes. */
+struct setter {
+    provision_t *h;
+    int rounds, bad, stop; /* stop: read with __atomic */
+};
+
+static void *change_network(void *arg)
+{
+    struct setter *s = arg;
+    char value[32];
+    for (; s->rounds < 30 || !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); s->rounds++) {
+        snprintf(value, sizeof value, "round-%d", s->rounds);
+        int statuses[] = {
+            provision_set_header(s->h, "X-Round", value),
+            provision_set_variable(s->h, "round", value),
+            provision_set_proxy(s->h, s->rounds % 2 ? "" : NULL),
+            provision_set_client_cert(s->h, NULL, NULL),
+            provision_set_header(s->h, "X-Gone", s->rounds % 2 ? "x" : NULL),
+        };
+        for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
+            s->bad += statuses[i] != PROVISION_OK;
+        if (s->rounds > 10000)
+            break; /* a wedged reader must not hang the suite */
+    }
+    return NULL;
+}
+
+static void test_network_setters_race(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    provision_t *h = load_for(f, "/tick/", 1, "accounts");
+    struct setter s = {h, 0, 0, 0};
+    pthread_t thread;
+    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)
+        && CHECK(pthread_create(&thread, NULL, change_network, &s) == 0)) {
+        int runs = 0, failed = 0;
+        for (; runs < 10; runs++)
+            failed += provision_run(h, NULL) != PROVISION_OK;
+        __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        CHECK(failed == 0 && s.bad == 0 && r.torn == 0);
+        printf("# network setters: %d rounds of changes during %d runs\n", s.rounds, runs);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -610,6 +663,7 @@ int main(int argc, char **argv)
         {"304: the config stays, changed is 0", test_not_modified},
         {"arguments: NULL, refresh_rate 0, empty cache path", test_arguments},
         {"stress: refresh, call toggling and runs from several threads", test_stress},
+        {"network setters from another thread during runs and refreshes", test_network_setters_race},
     };
     int failed = 0;
     RUN_CASES(cases, &f, failed);
