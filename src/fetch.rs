@@ -8,12 +8,13 @@ use crate::digest;
 use crate::error::{Error, Result, Status};
 use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
+use crate::retry_after::RetryAfter;
 use crate::tls;
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use ureq::http::StatusCode;
 use url::Url;
 
@@ -265,38 +266,43 @@ impl Fetcher {
         credentials: Option<&Credentials>,
         log: Option<&Sink>,
     ) -> Result<Answer> {
-        match self.first_fetched(settings, credentials, None, log)? {
+        match self.first_fetched(settings, credentials, None, log).0? {
             Fetched::Answer(answer) => Ok(answer),
             Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
         }
     }
 
     /// As `first_answer`, sending `condition`'s validators to its base URL,
-    /// whose `304 Not Modified` then counts as its answer.
+    /// whose `304 Not Modified` then counts as its answer. Also returns the
+    /// longest wait that a failed URL's server asked for (`Retry-After` on
+    /// a `503` or `429`), for the refresh schedule; the run itself still
+    /// moves on to the next URL.
     pub fn first_fetched(
         &self,
         settings: &Settings,
         credentials: Option<&Credentials>,
         condition: Option<Condition<'_>>,
         log: Option<&Sink>,
-    ) -> Result<Fetched> {
+    ) -> (Result<Fetched>, Option<Duration>) {
         let auth = Auth::new(settings, credentials);
         let mut failures = Vec::new();
         let mut server_error = None;
+        let mut longest_asked: Option<Duration> = None;
         for base in &settings.base_urls {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
-            match self.try_url(base, settings, &auth, validators) {
+            let mut asked = None;
+            match self.try_url(base, settings, &auth, validators, &mut asked) {
                 Ok((shown, fetched)) => {
                     let outcome = match &fetched {
                         Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
                         Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
                     };
                     report(log, shown, Status::PROVISION_OK, outcome, started);
-                    return Ok(fetched);
+                    return (Ok(fetched), longest_asked);
                 }
                 Err((shown, failure)) => {
-                    let (status, reason) = match failure {
+                    let (status, mut reason) = match failure {
                         Failure::Server(text) => {
                             let text = auth.scrub(text);
                             server_error = Some(text.clone());
@@ -304,25 +310,32 @@ impl Fetcher {
                         }
                         Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
                     };
+                    if let Some(asked) = asked {
+                        reason = format!("{reason}; {}", asked.describe());
+                        longest_asked = longest_asked.max(Some(asked.wait));
+                    }
                     failures.push(format!("{shown}: {reason}"));
                     report(log, shown, status, reason, started);
                 }
             }
         }
-        Err(match server_error {
+        let error = match server_error {
             Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
             None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
-        })
+        };
+        (Err(error), longest_asked)
     }
 
     /// One base URL. Returns the URL as it may be shown (no credentials)
-    /// with what it answered, or with what went wrong.
+    /// with what it answered, or with what went wrong; `asked` gets what a
+    /// `503` or `429` said in `Retry-After`.
     fn try_url(
         &self,
         base: &str,
         settings: &Settings,
         auth: &Auth,
         validators: Option<&Validators>,
+        asked: &mut Option<RetryAfter>,
     ) -> std::result::Result<(String, Fetched), (String, Failure)> {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
         let shown = shown(&url);
@@ -335,7 +348,9 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        let (status, bytes, got, retry_after) =
+            self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        *asked = retry_after;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified(base.to_owned())));
         }
@@ -367,13 +382,13 @@ impl Fetcher {
 
     /// GET with our redirect policy: a few hops at most, never from https to
     /// http, and credentials only to the origin they were meant for. Also
-    /// returns the answer's validators.
+    /// returns the answer's validators, and the `Retry-After` of a `503` or `429`.
     fn get(
         &self,
         mut url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<RetryAfter>), String> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
@@ -395,8 +410,11 @@ impl Fetcher {
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
+            let busy = matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS);
+            let retry_after =
+                header("retry-after").filter(|_| busy).and_then(|v| RetryAfter::parse(&v, SystemTime::now()));
             let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(describe)?;
-            return Ok((status, body, got));
+            return Ok((status, body, got, retry_after));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }

@@ -17,6 +17,7 @@ pub mod provision_section;
 pub mod provisioner;
 pub mod read_file;
 pub mod refresh;
+pub mod retry_after;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod test_hooks;
