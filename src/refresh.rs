@@ -70,6 +70,16 @@ const STEADY_JITTER: f64 = 0.1;
 /// A wait asked by `Retry-After: R` is uniform in `[R, (1 + RETRY_AFTER_JITTER) R]`.
 const RETRY_AFTER_JITTER: f64 = 0.5;
 
+thread_local! {
+    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is a refresh worker (whose panics are caught and
+/// reported as INTERNAL, so a panic hook may keep quiet about them).
+pub fn on_worker_thread() -> bool {
+    ON_WORKER.try_with(std::cell::Cell::get).unwrap_or(false)
+}
+
 /// What the worker calls after each attempt, on its own thread.
 pub type Callback = Box<dyn FnMut(&Result<Report>) + Send>;
 
@@ -140,7 +150,10 @@ impl Refresher {
             .name("provision-refresh".into())
             .spawn({
                 let shared = shared.clone();
-                move || work(&shared, local_config, callback)
+                move || {
+                    ON_WORKER.set(true);
+                    work(&shared, local_config, callback)
+                }
             })
             .map_err(|e| Error::new(Status::PROVISION_ERR_INTERNAL, format!("cannot start the refresh worker: {e}")))?;
         Ok(Refresher { worker: thread.thread().id(), shared, thread: Some(thread) })
