@@ -121,6 +121,43 @@ def test_failures_back_off_exponentially_below_the_period(serve, load):
     assert second < 60
 
 
+def test_refresh_now_asks_at_once_waits_for_hang_up_and_coalesces(serve, load):
+    server = serve({"/configuration": Reply(ANSWER)})
+    prov = load([server.url + "/"], refresh_rate=3600)
+    with raises(provision.ArgumentError) as info:
+        prov.refresh_now()
+    assert "no refresh worker" in info.value.message
+    callbacks = Callbacks()
+    prov.start_refresh(None, callbacks)
+    assert callbacks.next().status == Status.OK
+    prov.refresh_now(0)
+    assert callbacks.next().status == Status.OK, "not in half an hour"
+
+    prov.set_call_active(True)
+    for max_delay in (0, 0.3, 0, 0.1):
+        prov.refresh_now(max_delay)
+    with pytest.raises(queue.Empty):
+        callbacks.queue.get(timeout=1.0)  # nothing during the call
+    prov.set_call_active(False)
+    assert callbacks.next().status == Status.OK
+    with pytest.raises(queue.Empty):
+        callbacks.queue.get(timeout=1.0)  # the four asks made one attempt
+    prov.stop_refresh()
+    assert len(server.requests) == 3
+    with raises(provision.ArgumentError):
+        prov.refresh_now()
+
+
+@pytest.mark.parametrize("bad", [-0.001, float("nan"), float("inf"), 4294967.296])
+def test_refresh_now_refuses_a_delay_out_of_range(serve, load, bad):
+    prov = load(["http://127.0.0.1:9/"], refresh_rate=3600)
+    with raises(provision.ArgumentError) as info:
+        prov.refresh_now(bad)
+    assert "max_delay" in info.value.message
+    with pytest.raises(TypeError):
+        prov.refresh_now("1")  # type: ignore[arg-type]
+
+
 def test_stop_is_prompt_and_close_stops_the_worker(serve, load):
     server = serve({"/configuration": Reply(ANSWER)})
     prov = load([server.url + "/"], refresh_rate=3600)
