@@ -138,11 +138,11 @@ def plot(r: Run, path: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 3.4), dpi=90)
     fine = 0.1
     edges = np.arange(0, r.end + fine, fine)
-    ok = r.status != 503
+    kinds = [(304, "#9ecae9", "304"), (200, "#2f5f8a", "200"), (503, "#e45756", "503")]
     # Counts per 100 ms, times 10: the same unit (requests per second) as the 1 s line.
-    weights = [np.full(ok.sum(), 1 / fine), np.full((~ok).sum(), 1 / fine)]
-    ax.hist([r.at[ok], r.at[~ok]], bins=edges, stacked=True, color=["#4c78a8", "#e45756"], weights=weights,
-            label=["200/304, in 100 ms bins", "503, in 100 ms bins"], alpha=0.55, histtype="stepfilled")
+    ax.hist([r.at[r.status == s] for s, _, _ in kinds], bins=edges, stacked=True,
+            color=[c for _, c, _ in kinds], weights=[np.full(int(np.sum(r.status == s)), 1 / fine) for s, _, _ in kinds],
+            label=[f"{label}, in 100 ms bins" for _, _, label in kinds], alpha=0.8, histtype="stepfilled")
     second = np.arange(0, r.end + 1, 1.0)
     c = np.histogram(r.at, bins=second)[0]
     ax.step(second[:-1], c, where="post", color="black", linewidth=1.6, label="all, in 1 s bins")
@@ -199,6 +199,11 @@ def analyse(runs: Dict[str, Run]) -> Tuple[List[Target], List[str]]:
         row(s, "peak/mean, 100 ms bins, after the first period", fmt_ratio(pm01, ideal01))
         row(s, "requests per handle per period, after the first period", f"{rpp:.3f}")
         row(s, "the start-up burst (first second)", f"{int(np.sum(s.at < s.start + 1))} requests")
+        later = s.at[s.at >= begin]
+        if len(later) > 1:
+            gap = np.diff(later)
+            row(s, "the longest silence after the first period (a stall of the shared machine shows here)",
+                f"{gap.max() * 1e3:.0f} ms at {later[gap.argmax()]:.2f} s")
 
     for name in ("outage", "outage-ra6", "outage-ra3"):
         r = runs.get(name)

@@ -81,18 +81,18 @@ fn scenarios() -> Vec<Scenario> {
     };
     vec![
         Scenario { name: "startup", title: "Start-up: every handle started at once", periods: 6.0, steps: vec![] },
-        outage("outage", "Outage: 503 without Retry-After for 3 periods", None),
-        outage("outage-ra6", "Outage: 503 with Retry-After: 6 for 3 periods", Some(6)),
-        outage("outage-ra3", "Outage: 503 with Retry-After: 3 for 3 periods", Some(3)),
+        outage("outage", "Outage: 503 for 3 periods, no Retry-After", None),
+        outage("outage-ra6", "Outage: 503 for 3 periods, Retry-After: 6", Some(6)),
+        outage("outage-ra3", "Outage: 503 for 3 periods, Retry-After: 3", Some(3)),
         Scenario {
             name: "checksync",
-            title: "Check-sync: provision_refresh_now(h, 2000) on every handle at once",
+            title: "Check-sync: refresh_now, 2 s window, every handle at once",
             periods: 5.0,
             steps: vec![At(2.5), RefreshNow(2000)],
         },
         Scenario {
             name: "steady",
-            title: "Steady state with conditional GET; the operator changes the config once",
+            title: "Steady state, conditional GET; the config changes once",
             periods: 5.0,
             steps: vec![At(2.5), ChangeConfig],
         },
