@@ -13,6 +13,8 @@
 //!     provision-fleet --lib target/release/libprovision.so --out build/fleet
 //!         [--handles 400] [--rate 4] [--only NAME,NAME]
 
+// The bench's C ABI module, shared: one place that opens the library.
+#[path = "../../src/cabi.rs"]
 mod cabi;
 mod server;
 
