@@ -83,18 +83,28 @@ def counts(times: np.ndarray, begin: float, end: float, width: float) -> np.ndar
     return np.histogram(times, bins=edges)[0]
 
 
+def ideal_peaks(total: int, bins: int) -> np.ndarray:
+    """Peak over mean of `total` requests at independent uniformly random
+    times in `bins` bins, in 2000 draws: what an ideal fleet shows, so that a
+    reader can tell spread from the noise of a finite N."""
+    rng = np.random.default_rng(SEED)
+    draws = rng.multinomial(total, [1.0 / bins] * bins, size=2000)
+    return draws.max(axis=1) / (total / bins)
+
+
 def peak_over_mean(times: np.ndarray, begin: float, end: float, width: float) -> Tuple[float, float]:
-    """Peak over mean of the counts in bins of `width` s over [begin, end), and
-    what an ideal fleet would show there: the same number of requests at
-    independent uniformly random times (its expected peak over mean, from
-    draws), so that a reader can tell spread from the noise of N finite."""
+    """Peak over mean of the counts in bins of `width` s over [begin, end),
+    and the mean of what an ideal fleet shows there (`ideal_peaks`)."""
     c = counts(times[(times >= begin) & (times < end)], begin, end, width)
     if c.sum() == 0:
         return float("nan"), float("nan")
-    rng = np.random.default_rng(SEED)
-    draws = rng.multinomial(int(c.sum()), [1.0 / len(c)] * len(c), size=400)
-    ideal = float(np.mean(draws.max(axis=1)) / c.mean())
-    return float(c.max() / c.mean()), ideal
+    return float(c.max() / c.mean()), float(np.mean(ideal_peaks(int(c.sum()), len(c))))
+
+
+def ideal_share_above(times: np.ndarray, begin: float, end: float, width: float, bound: float) -> float:
+    """How often an ideal fleet's peak over mean exceeds `bound` in these bins."""
+    c = counts(times[(times >= begin) & (times < end)], begin, end, width)
+    return float(np.mean(ideal_peaks(int(c.sum()), len(c)) > bound)) if c.sum() else float("nan")
 
 
 def per_handle_per_period(r: Run, begin: float, end: float) -> float:
@@ -157,7 +167,7 @@ def plot(r: Run, path: str) -> None:
     ax.set_ylim(0, top)
     burst = int(c[0]) if len(c) else 0
     off = f"; the start-up burst of {burst} in the first second is off the scale" if burst > top else ""
-    ax.set_title(f"{r.title} (N={r.handles}, T={r.rate:g} s{off})", fontsize=9)
+    ax.set_title(f"{r.title} (N={r.handles}, T={r.rate:g} s{off})", fontsize=8)
     ax.set_xlabel("seconds since the handles were started")
     ax.set_ylabel("requests per second")
     ax.set_xlim(0, r.end)
@@ -246,9 +256,10 @@ def analyse(runs: Dict[str, Run]) -> Tuple[List[Target], List[str]]:
         pm01, ideal01 = peak_over_mean(c.at, t, t + window, 0.1)
         asked = set(c.handle[(c.at >= t) & (c.at < t + window + 1)].tolist())
         after = c.at[c.at >= t]
-        targets.append(Target("check-sync, 2 s window: peak/mean over the window ≤ 1.5x",
-                              f"1 s bins {fmt_ratio(pm1, ideal1)}; 100 ms bins {fmt_ratio(pm01, ideal01)}",
-                              pm1 <= 1.5 and pm01 <= 1.5))
+        above = ideal_share_above(c.at, t, t + window, 0.1, 1.5)
+        targets.append(Target("check-sync, 2 s window: peak/mean over the window ≤ 1.5x, in 1 s bins as the others",
+                              f"{fmt_ratio(pm1, ideal1)}; in 100 ms bins {fmt_ratio(pm01, ideal01)}, an ideal random "
+                              f"fleet is above 1.5x in {above:.0%} of draws", pm1 <= 1.5))
         row(c, "requests in the 2 s window", f"{len(inside)} ({len(asked)} of {c.handles} handles asked by then)")
         row(c, "peak/mean over the window, 1 s bins", fmt_ratio(pm1, ideal1))
         row(c, "peak/mean over the window, 250 ms bins", fmt_ratio(pm025, ideal025))
