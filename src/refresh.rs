@@ -35,7 +35,7 @@
 //!
 //! Two simpler rules were considered and fail one of the two goals: every
 //! period uniform in `[0.5 T, 1.5 T]` keeps the mean but the edges of the
-//! sums of uniform periods pile up (a 1.5x peak at 1.5 T, 1.37x in bins of
+//! sums of uniform periods pile up (a 1.5x peak at 1.5 T, 1.38x in bins of
 //! T/4, fading over several periods); a random phase (first period uniform
 //! in `[0, T]`) and then exactly T spreads at once but makes the first
 //! period T/2 on average (two requests per phone in the first period) and

@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct RetryAfter {
     /// How long from the moment the answer arrived.
     pub wait: Duration,
-    /// The header's value as sent (only ever kept when it parsed, so it is
-    /// short and holds nothing but digits or a date).
+    /// The header's value as sent, for the log: only kept when it parsed,
+    /// so it holds nothing but digits or a date, and cut after `SHOWN_BYTES`
+    /// (a long run of digits saturates anyway).
     pub value: String,
 }
 
@@ -31,7 +32,12 @@ impl RetryAfter {
             let at = http_date(value, now)?;
             at.duration_since(now).unwrap_or(Duration::ZERO)
         };
-        Some(RetryAfter { wait, value: value.to_owned() })
+        // What parsed is ASCII, so the cut falls between characters.
+        let value = match value.get(..SHOWN_BYTES) {
+            Some(head) if value.len() > SHOWN_BYTES => format!("{head}..."),
+            _ => value.to_owned(),
+        };
+        Some(RetryAfter { wait, value })
     }
 
     /// "the server asks to wait 120 s (Retry-After: 120)".
@@ -39,6 +45,9 @@ impl RetryAfter {
         format!("the server asks to wait {} s (Retry-After: {})", self.wait.as_secs(), self.value)
     }
 }
+
+/// A log line shows at most this much of the header (a date takes 29).
+const SHOWN_BYTES: usize = 40;
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -149,6 +158,8 @@ mod tests {
         assert_eq!(RetryAfter::parse(" 0 ", now).unwrap().wait, Duration::ZERO);
         let huge = RetryAfter::parse("99999999999999999999999", now).unwrap();
         assert_eq!(huge.wait, Duration::from_secs(u64::MAX));
+        let endless = RetryAfter::parse(&"9".repeat(8000), now).unwrap();
+        assert_eq!(endless.value, format!("{}...", "9".repeat(SHOWN_BYTES)), "a log line stays short");
         assert_eq!(RetryAfter::parse("6", now).unwrap().describe(), "the server asks to wait 6 s (Retry-After: 6)");
     }
 
