@@ -43,8 +43,8 @@ all: lib
 
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk); the sanitizer
-# builds and the race suite (mk/abi.mk).
-include mk/package.mk mk/cpp.mk mk/abi.mk
+# builds and the race suite (mk/abi.mk); the fleet simulator (mk/fleet.mk).
+include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -53,6 +53,7 @@ help:
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
+	@echo "make fleet   400 handles refreshing against one loopback server; the Fleet section of BENCHMARKS.md"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
 # beside the build output lets them run from the tree.

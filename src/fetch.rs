@@ -15,13 +15,14 @@ use crate::log::{self, Record, Sink};
 use crate::provision_file::{AuthType, Settings};
 use crate::proxy::{self, ProxySetting};
 use crate::redact::{self, Scrubber};
+use crate::retry_after::RetryAfter;
 use crate::template::{self, Variables};
 use crate::tls::{self, ClientIdentity};
 use crate::xml::{self, Scan};
 use base64::Engine as _;
 use percent_encoding::utf8_percent_encode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use ureq::http::StatusCode;
 use url::Url;
 
@@ -287,6 +288,9 @@ impl Fetcher {
     /// `[username]` and `[password]` of URL templates. Before any request:
     /// CREDENTIALS when a template needs credentials and there are none,
     /// FORMAT when one holds an unknown placeholder.
+    /// Also returns the longest wait that a failed URL's server asked for
+    /// (`Retry-After` on a `503` or `429`), for the refresh schedule; the run
+    /// itself still moves on to the next URL.
     pub fn first_fetched(
         &self,
         settings: &Settings,
@@ -294,7 +298,7 @@ impl Fetcher {
         template_credentials: Option<&Credentials>,
         condition: Option<Condition<'_>>,
         log: Option<&Sink>,
-    ) -> Result<Fetched> {
+    ) -> (Result<Fetched>, Option<Duration>) {
         let mut auth = Auth::new(settings, credentials);
         if let Some(c) = template_credentials {
             auth.hide_template_password(&c.password);
@@ -302,13 +306,14 @@ impl Fetcher {
         if let Some((user, password)) = proxy::credentials(self.agent.config().proxy()) {
             auth.scrubber.password(user, password);
         }
-        let targets = settings
-            .base_urls
-            .iter()
-            .map(|base| self.target(base, template_credentials))
-            .collect::<Result<Vec<_>>>()?;
+        let targets = settings.base_urls.iter().map(|base| self.target(base, template_credentials)).collect();
+        let targets: Vec<Target<'_>> = match targets {
+            Ok(targets) => targets,
+            Err(e) => return (Err(e), None),
+        };
         let mut failures = Vec::new();
         let mut server_error = None;
+        let mut longest_asked: Option<Duration> = None;
         for target in targets {
             let base = target.base;
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
@@ -320,7 +325,8 @@ impl Fetcher {
                     scrubber.secret(secret);
                 });
             }
-            match self.try_url(target, settings, &auth, validators) {
+            let mut asked = None;
+            match self.try_url(target, settings, &auth, validators, &mut asked) {
                 Ok((shown, mut fetched)) => {
                     let outcome = match &mut fetched {
                         Fetched::Answer(answer) => {
@@ -330,10 +336,10 @@ impl Fetcher {
                         Fetched::NotModified => "ok, not modified (304)".to_owned(),
                     };
                     report(log, shown, Status::PROVISION_OK, outcome, started);
-                    return Ok(fetched);
+                    return (Ok(fetched), longest_asked);
                 }
                 Err((shown, failure)) => {
-                    let (status, reason) = match failure {
+                    let (status, mut reason) = match failure {
                         Failure::Server(text) => {
                             let text = scrubber.scrub(text);
                             server_error = Some(text.clone());
@@ -341,15 +347,20 @@ impl Fetcher {
                         }
                         Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, scrubber.scrub(reason)),
                     };
+                    if let Some(asked) = asked {
+                        reason = format!("{reason}; {}", asked.describe());
+                        longest_asked = longest_asked.max(Some(asked.wait));
+                    }
                     failures.push(format!("{shown}: {reason}"));
                     report(log, shown, status, reason, started);
                 }
             }
         }
-        Err(match server_error {
+        let error = match server_error {
             Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
             None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
-        })
+        };
+        (Err(error), longest_asked)
     }
 
     /// A base URL filled in, and as it may be shown.
@@ -363,13 +374,15 @@ impl Fetcher {
     }
 
     /// One base URL. Returns the URL as it may be shown (no credentials)
-    /// with what it answered, or with what went wrong.
+    /// with what it answered, or with what went wrong; `asked` gets what a
+    /// `503` or `429` said in `Retry-After`.
     fn try_url(
         &self,
         target: Target<'_>,
         settings: &Settings,
         auth: &Auth,
         validators: Option<&Validators>,
+        asked: &mut Option<RetryAfter>,
     ) -> std::result::Result<(String, Fetched), (String, Failure)> {
         let Target { base, url, shown } = target;
         let url = url.map_err(|m| (shown.clone(), Failure::Other(m)))?;
@@ -382,8 +395,9 @@ impl Fetcher {
             };
             request_url.set_query(Some(&query));
         }
-        let (status, bytes, got, crossed_origin) =
+        let (status, bytes, got, crossed_origin, retry_after) =
             self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+        *asked = retry_after;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified));
         }
@@ -425,14 +439,14 @@ impl Fetcher {
 
     /// GET with our redirect policy: a few hops at most, never from https to
     /// http, and credentials only to the origin they were meant for. Also
-    /// returns the answer's validators and the first other origin a redirect
-    /// led to, if any.
+    /// returns the answer's validators, the first other origin a redirect
+    /// led to, if any, and the `Retry-After` of a `503` or `429`.
     fn get(
         &self,
         mut url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<String>), String> {
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<String>, Option<RetryAfter>), String> {
         let origin = url.origin();
         let mut crossed = None;
         for _ in 0..=MAX_REDIRECTS {
@@ -458,13 +472,16 @@ impl Fetcher {
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
+            let busy = matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS);
+            let retry_after =
+                header("retry-after").filter(|_| busy).and_then(|v| RetryAfter::parse(&v, SystemTime::now()));
             let body = response
                 .body_mut()
                 .with_config()
                 .limit(MAX_ANSWER_BYTES)
                 .read_to_vec()
                 .map_err(|e| self.describe(e))?;
-            return Ok((status, body, got, crossed));
+            return Ok((status, body, got, crossed, retry_after));
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }

@@ -21,6 +21,7 @@ pub(crate) mod proxy;
 pub(crate) mod read_file;
 pub mod redact;
 pub mod refresh;
+pub mod retry_after;
 pub mod store;
 pub(crate) mod template;
 #[cfg(any(test, feature = "test-hooks"))]

@@ -77,6 +77,9 @@ struct Kept {
 pub struct History {
     pub last_success: Option<Instant>,
     pub last_failure: Option<Instant>,
+    /// How long the last run's servers asked to be left alone (`Retry-After`
+    /// on a `503` or `429`; the longest when several did), if they did.
+    pub retry_after: Option<Duration>,
 }
 
 impl Outcome {
@@ -282,9 +285,11 @@ impl Provisioner {
         let _one_run_at_a_time = lock(&self.run_lock);
         // A call may have come up while another run held the lock.
         self.refuse_during_call()?;
-        let result = self.attempt_locked(local_config);
+        let mut retry_after = None;
+        let result = self.attempt_locked(local_config, &mut retry_after);
         let now = Some(Instant::now());
         let mut state = lock(&self.state);
+        state.history.retry_after = retry_after;
         match &result {
             Ok(report) if report.cached.is_none() => state.history.last_success = now,
             _ => state.history.last_failure = now,
@@ -302,7 +307,8 @@ impl Provisioner {
         Ok(())
     }
 
-    fn attempt_locked(&self, local_config: Option<&Path>) -> Result<Report> {
+    /// One run; `retry_after` gets what the servers asked (see [`History`]).
+    fn attempt_locked(&self, local_config: Option<&Path>, retry_after: &mut Option<Duration>) -> Result<Report> {
         let (settings, credentials, fetcher, kept, cache_path, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
@@ -314,8 +320,9 @@ impl Provisioner {
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
         let condition = kept.as_deref().map(|k| Condition { base_url: &k.base_url, validators: &k.validators });
-        let fetched =
+        let (fetched, asked) =
             fetcher.first_fetched(&settings, credentials.0.as_ref(), credentials.1.as_ref(), condition, log.as_ref());
+        *retry_after = asked;
         let (source, cached) = match fetched {
             Ok(Fetched::Answer(answer)) => (
                 Source::Server(Arc::new(Kept {

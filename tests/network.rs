@@ -432,8 +432,14 @@ fn the_refresh_worker_takes_new_settings_from_its_next_run() {
     p.set_header("X-Round", Some("first")).unwrap();
     let (tx, rx) = channel();
     let tx = Mutex::new(tx);
-    let mut worker =
-        Refresher::start(p.clone(), None, Box::new(move |r| drop(tx.lock().unwrap().send(r.is_ok())))).unwrap();
+    let mut worker = Refresher::start(
+        p.clone(),
+        None,
+        Box::new(move |r| {
+            let _ = tx.lock().unwrap().send(r.is_ok());
+        }),
+    )
+    .unwrap();
     let patience = std::time::Duration::from_secs(30);
     assert!(rx.recv_timeout(patience).unwrap());
     p.set_header("X-Round", Some("second")).unwrap();

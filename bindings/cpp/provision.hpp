@@ -43,9 +43,9 @@
 // Threads.
 // - The refresh callback runs on the library's worker thread, one call at a
 //   time. The logger runs on the thread of the run, the worker's included.
-// - run, set_call_active, set_credentials, set_cache, set_timeouts,
-//   set_ca_file, set_client_cert, clear_client_cert, set_proxy, set_header,
-//   set_variable, save, store_local, set_user_agent, reset_user_agent,
+// - run, set_call_active, refresh_now, set_credentials, set_cache,
+//   set_timeouts, set_ca_file, set_client_cert, clear_client_cert, set_proxy,
+//   set_header, set_variable, save, store_local, set_user_agent, reset_user_agent,
 //   set_logger, last_outcome, config, source_url and is_provisioned may be
 //   called from any thread at the same time, and from inside the refresh
 //   callback and the logger (except run() from inside the logger, which
@@ -346,8 +346,9 @@ public:
     void start_refresh(RefreshCallback on_refresh) { start(nullptr, std::move(on_refresh)); }
 
     /// Starts the library's refresh worker: it provisions as
-    /// run(local_config_path) every refresh_rate seconds after the last
-    /// success, sooner after a failure (back-off from 1 s, doubling, capped
+    /// run(local_config_path) about every refresh_rate seconds after the last
+    /// success (drawn so that a fleet spreads: see provision_start_refresh),
+    /// sooner after a failure (back-off from 1 s, doubling, capped
     /// at the period, with jitter), never during a call, and calls
     /// `on_refresh` on its own thread after each attempt (an empty function:
     /// none). The worker never writes the local config. Throws
@@ -368,6 +369,14 @@ public:
         // On a worker thread, refresh_ is the owner's, which may be setting
         // it in start_refresh right now: left alone.
         if (detail::inside_refresh == nullptr) refresh_.reset();
+    }
+
+    /// Asks the running worker for an attempt after a uniformly random delay
+    /// from 0 to `max_delay` (0 or negative: at once), so that a fleet told
+    /// at once (SIP check-sync) spreads; see provision_refresh_now. Returns
+    /// at once; throws PROVISION_ERR_ARGUMENT when no worker runs.
+    void refresh_now(std::chrono::milliseconds max_delay = std::chrono::milliseconds(0)) {
+        detail::check(provision_refresh_now(handle_, detail::to_ms(max_delay)));
     }
 
     /// Keeps a last-known-good cache at `cache_path` (nullopt: none): each

@@ -49,6 +49,7 @@ fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
         status("provision_set_call_active", &|| provision_set_call_active(p, 1));
         status("provision_start_refresh", &|| provision_start_refresh(p, ptr::null(), None, ptr::null_mut()));
         status("provision_stop_refresh", &|| provision_stop_refresh(p));
+        status("provision_refresh_now", &|| provision_refresh_now(p, 0));
         status("provision_set_logger", &|| provision_set_logger(p, None, ptr::null_mut()));
         status("provision_set_cache", &|| provision_set_cache(p, ptr::null()));
         status("provision_save", &|| provision_save(p, file.as_ptr()));

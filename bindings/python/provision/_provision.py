@@ -29,13 +29,14 @@ def version() -> str:
     return _ffi.decode(_ffi.version()) or ""
 
 
-def _milliseconds(seconds: float, what: str) -> int:
-    """A timeout in seconds as the C ABI's unsigned milliseconds."""
+def _milliseconds(seconds: float, what: str, least: int = 1) -> int:
+    """A duration in seconds (``what``, e.g. "connect timeout") as the C
+    ABI's unsigned milliseconds, at least ``least``."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"the {what} timeout must be a number of seconds, not {type(seconds).__name__}")
+        raise TypeError(f"the {what} must be a number of seconds, not {type(seconds).__name__}")
     millis = round(seconds * 1000) if math.isfinite(seconds) else -1
-    if not 1 <= millis <= 0xFFFFFFFF:
-        raise ArgumentError(f"the {what} timeout must be from 0.001 to 4294967.295 seconds, not {seconds!r}")
+    if not least <= millis <= 0xFFFFFFFF:
+        raise ArgumentError(f"the {what} must be from {least / 1000:g} to 4294967.295 seconds, not {seconds!r}")
     return millis
 
 
@@ -116,7 +117,7 @@ class Provision:
         :class:`ArgumentError` (a :class:`ValueError`) for one under a
         millisecond (0 included), not finite, or over 2**32 - 1 ms (49 days).
         """
-        millis = [_milliseconds(connect, "connect"), _milliseconds(total, "total")]
+        millis = [_milliseconds(connect, "connect timeout"), _milliseconds(total, "total timeout")]
         with self._use() as handle:
             _ffi.check(_ffi.set_timeouts(handle, *millis))
 
@@ -166,9 +167,12 @@ class Provision:
         callback: Optional[Callable[[Refreshed], None]] = None,
     ) -> None:
         """Starts the library's refresh worker: it provisions (as :meth:`run`
-        with ``local_config_path``) every ``refresh_rate`` seconds after the
-        last success, sooner after a failure (back-off: 1 s doubling, capped
-        at the period, with jitter), never during a call, and calls
+        with ``local_config_path``) about every ``refresh_rate`` seconds after
+        the last success (each period drawn so that a fleet of phones spreads
+        over it, with a mean of ``refresh_rate``: see docs/fleet.md and
+        ``provision_start_refresh`` in provision.h), sooner after a failure
+        (back-off: 1 s doubling, capped at the period, with jitter; never
+        before a server's ``Retry-After``), never during a call, and calls
         ``callback(Refreshed(...))`` on its own thread after each attempt.
         The callback may use this object, including :meth:`stop_refresh` and
         :meth:`close`. Exceptions it raises go to ``sys.unraisablehook``.
@@ -202,6 +206,26 @@ class Provision:
             _ffi.check(_ffi.stop_refresh(handle))
             if not inside_callback():
                 self._release_thunks()
+
+    def refresh_now(self, max_delay: float = 0) -> None:
+        """Asks the running refresh worker for an attempt after a uniformly
+        random delay from 0 to ``max_delay`` **seconds** (``int`` or
+        ``float``, rounded to the millisecond; 0: at once), so that a fleet
+        told at once (a SIP ``check-sync``) spreads over the window. It
+        replaces the scheduled attempt; calls before that attempt starts
+        coalesce into one (the earliest wins); during a call it waits for
+        hang-up. Returns at once; the callback of :meth:`start_refresh`
+        reports the attempt. May be called from any thread, the callback
+        included.
+
+        Raises :class:`ArgumentError` when no worker runs (never started,
+        stopped, or ended by a ``refresh_rate`` of 0) or for a ``max_delay``
+        that is negative, not finite, or over 2**32 - 1 ms; :class:`TypeError`
+        when it is not a number.
+        """
+        millis = _milliseconds(max_delay, "max_delay", least=0)
+        with self._use() as handle:
+            _ffi.check(_ffi.refresh_now(handle, millis))
 
     def set_cache(self, path: Optional[StrPath]) -> None:
         """Keeps a last-known-good cache at ``path`` (``None``: none): each
