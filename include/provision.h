@@ -71,6 +71,12 @@ typedef enum {
    * cache: usable, but not fresh. The message says why each URL failed.
    */
   PROVISION_CACHED = 10,
+  /**
+   * The provision file does not allow this addressbook operation
+   * (`use_addressbook` is 0, or the manipulation is listed in its
+   * `restrictions`): no request was made.
+   */
+  PROVISION_ERR_RESTRICTED = 11,
 } provision_status;
 
 /**

@@ -36,6 +36,10 @@ pub enum Status {
     /// Every URL failed and the config was served from the last-known-good
     /// cache: usable, but not fresh. The message says why each URL failed.
     PROVISION_CACHED = 10,
+    /// The provision file does not allow this addressbook operation
+    /// (`use_addressbook` is 0, or the manipulation is listed in its
+    /// `restrictions`): no request was made.
+    PROVISION_ERR_RESTRICTED = 11,
 }
 
 /// A status and the message a user or an admin can act on. Messages name the

@@ -23,7 +23,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VE
 
 /// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
 /// spaces, non-ASCII) is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A user name and password. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,19 +95,25 @@ pub fn md5_hex(password: &str) -> String {
 
 /// `base` with `configuration` appended to its path; its query is kept.
 pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
+    part_url(base, "configuration")
+}
+
+/// `base` with `part` (already percent-encoded where needed, such as
+/// `addressbook/ID`) appended to its path; its query is kept.
+pub(crate) fn part_url(base: &str, part: &str) -> std::result::Result<Url, String> {
     let mut url = Url::parse(base).map_err(|e| format!("'{base}' is not a URL: {e}"))?;
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');
     }
-    path.push_str("configuration");
+    path.push_str(part);
     url.set_path(&path);
     url.set_fragment(None);
     Ok(url)
 }
 
 /// What is sent to every URL, derived once per run.
-struct Auth {
+pub(crate) struct Auth {
     /// `Authorization` header value for `basic`.
     header: Option<String>,
     /// `user=..&password=..` for `url`.
@@ -122,7 +128,7 @@ struct Auth {
 }
 
 impl Auth {
-    fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
+    pub(crate) fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
         let mut auth = Auth { header: None, query: None, digest: None, derived: Vec::new(), password: String::new() };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
@@ -150,7 +156,7 @@ impl Auth {
     /// transport error). The password is replaced only where it stands as a
     /// whole word: replacing every substring would garble the message and,
     /// by where the stars fall, reveal a short password.
-    fn scrub(&self, message: String) -> String {
+    pub(crate) fn scrub(&self, message: String) -> String {
         let message = self.derived.iter().fold(message, |m, s| m.replace(s.as_str(), "***"));
         replace_whole(&message, &self.password, "***")
     }
@@ -180,10 +186,151 @@ fn replace_whole(text: &str, word: &str, with: &str) -> String {
 }
 
 /// A URL as it may appear in a message: without a password in its userinfo.
-fn shown(url: &Url) -> String {
+pub(crate) fn shown(url: &Url) -> String {
     let mut url = url.clone();
     let _ = url.set_password(None);
     url.to_string()
+}
+
+/// `url` as requested: with the `url` authentication's query appended.
+pub(crate) fn with_auth_query(url: &Url, auth: &Auth) -> Url {
+    let mut request_url = url.clone();
+    if let Some(creds) = &auth.query {
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{creds}"),
+            _ => creds.clone(),
+        };
+        request_url.set_query(Some(&query));
+    }
+    request_url
+}
+
+// --- Shared with the addressbook part (src/addressbook.rs): methods with a
+// body, whether a failed request could have reached a server, and the
+// checks every answer goes through.
+
+/// The request a part makes. The configuration only ever GETs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Method<'a> {
+    Get,
+    /// With an XML body.
+    Post(&'a str),
+    /// With an XML body.
+    Put(&'a str),
+    Delete,
+}
+
+impl Method<'_> {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post(_) => "POST",
+            Method::Put(_) => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request that got no answer to judge.
+#[derive(Debug, Clone)]
+pub(crate) struct Unanswered {
+    pub reason: String,
+    /// The connection failed before the request could have reached a server
+    /// (no address, refused, TLS handshake): trying another URL cannot make
+    /// it happen twice. False whenever in doubt.
+    pub unsent: bool,
+}
+
+impl From<String> for Unanswered {
+    fn from(reason: String) -> Unanswered {
+        Unanswered { reason, unsent: false }
+    }
+}
+
+impl From<ureq::Error> for Unanswered {
+    fn from(e: ureq::Error) -> Unanswered {
+        use std::io::ErrorKind::*;
+        let unsent = match &e {
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => true,
+            ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
+            // Handshake failures: nothing of the request was written yet.
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+            ureq::Error::Io(io) => matches!(
+                io.kind(),
+                ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse
+            ),
+            _ => false,
+        };
+        Unanswered { reason: describe(e), unsent }
+    }
+}
+
+/// The attempts of one pass over the base URLs: each reported to the log as
+/// it ends, scrubbed like the error messages, and the pass's final error.
+pub(crate) struct Tally<'a> {
+    auth: &'a Auth,
+    log: Option<&'a Sink>,
+    failures: Vec<String>,
+    server_error: Option<String>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(auth: &'a Auth, log: Option<&'a Sink>) -> Tally<'a> {
+        Tally { auth, log, failures: Vec::new(), server_error: None }
+    }
+
+    pub(crate) fn succeeded(&self, shown: String, outcome: String, started: Instant) {
+        report(self.log, shown, Status::PROVISION_OK, outcome, started);
+    }
+
+    pub(crate) fn failed(&mut self, shown: String, failure: Failure, started: Instant) {
+        let (status, reason) = match failure {
+            Failure::Server(text) => {
+                let text = self.auth.scrub(text);
+                self.server_error = Some(text.clone());
+                (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
+            }
+            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, self.auth.scrub(reason)),
+        };
+        self.failures.push(format!("{shown}: {reason}"));
+        report(self.log, shown, status, reason, started);
+    }
+
+    /// SERVER with the last `<error>` text if a URL answered one, else
+    /// FETCH saying what happened at each URL.
+    pub(crate) fn error(self) -> Error {
+        match self.server_error {
+            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
+            None => {
+                Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", self.failures.join("; ")))
+            }
+        }
+    }
+}
+
+/// How the parts judge an answer: an `<error>` document (any status) is the
+/// server's refusal, another status outside 2xx fails the URL, and a 2xx
+/// body is returned decoded and scanned, or with why it is not a
+/// well-formed document (an empty body, for instance).
+pub(crate) fn judge(
+    status: StatusCode,
+    bytes: Vec<u8>,
+) -> std::result::Result<std::result::Result<(String, Scan), String>, Failure> {
+    let text = xml::decode(bytes);
+    let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
+    if let (Ok(text), Ok(scan)) = (&text, &scan) {
+        if scan.root_name == "error" {
+            let message = xml::root_text(text).map(|t| t.trim().to_owned());
+            return Err(Failure::Server(message.unwrap_or_default()));
+        }
+    }
+    if !status.is_success() {
+        return Err(Failure::Other(format!("HTTP {status}")));
+    }
+    Ok(match (text, scan) {
+        (Ok(body), Ok(scan)) => Ok((body, scan)),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    })
 }
 
 /// How the HTTP client is set up: one value, changed by the handle's setters
@@ -281,8 +428,7 @@ impl Fetcher {
         log: Option<&Sink>,
     ) -> Result<Fetched> {
         let auth = Auth::new(settings, credentials);
-        let mut failures = Vec::new();
-        let mut server_error = None;
+        let mut tally = Tally::new(&auth, log);
         for base in &settings.base_urls {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
@@ -292,27 +438,13 @@ impl Fetcher {
                         Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
                         Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
                     };
-                    report(log, shown, Status::PROVISION_OK, outcome, started);
+                    tally.succeeded(shown, outcome, started);
                     return Ok(fetched);
                 }
-                Err((shown, failure)) => {
-                    let (status, reason) = match failure {
-                        Failure::Server(text) => {
-                            let text = auth.scrub(text);
-                            server_error = Some(text.clone());
-                            (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
-                        }
-                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
-                    };
-                    failures.push(format!("{shown}: {reason}"));
-                    report(log, shown, status, reason, started);
-                }
+                Err((shown, failure)) => tally.failed(shown, failure, started),
             }
         }
-        Err(match server_error {
-            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
-            None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
-        })
+        Err(tally.error())
     }
 
     /// One base URL. Returns the URL as it may be shown (no credentials)
@@ -327,35 +459,14 @@ impl Fetcher {
         let url = configuration_url(base).map_err(|m| (base.to_owned(), Failure::Other(m)))?;
         let shown = shown(&url);
         let fail = |f: Failure| (shown.clone(), f);
-        let mut request_url = url.clone();
-        if let Some(creds) = &auth.query {
-            let query = match url.query() {
-                Some(q) if !q.is_empty() => format!("{q}&{creds}"),
-                _ => creds.clone(),
-            };
-            request_url.set_query(Some(&query));
-        }
+        let request_url = with_auth_query(&url, auth);
         let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified(base.to_owned())));
         }
-        let text = xml::decode(bytes);
-        let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
-        if let (Ok(text), Ok(scan)) = (&text, &scan) {
-            if scan.root_name == "error" {
-                let message = xml::root_text(text).map(|t| t.trim().to_owned());
-                return Err(fail(Failure::Server(message.unwrap_or_default())));
-            }
-        }
-        if !status.is_success() {
-            return Err(fail(Failure::Other(format!("HTTP {status}"))));
-        }
-        let (body, scan) = match (text, scan) {
-            (Ok(body), Ok(scan)) => (body, scan),
-            (Err(e), _) | (_, Err(e)) => {
-                return Err(fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))));
-            }
-        };
+        let (body, scan) = judge(status, bytes)
+            .map_err(fail)?
+            .map_err(|e| fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))))?;
         if !settings.significant_sections.iter().any(|s| scan.has_section(s)) {
             return Err(fail(Failure::Other(format!(
                 "the answer (root <{}>) holds none of the significant sections",
@@ -370,56 +481,96 @@ impl Fetcher {
     /// returns the answer's validators.
     fn get(
         &self,
-        mut url: Url,
+        url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
     ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), String> {
+        self.exchange(Method::Get, url, auth, validators).map_err(|u| u.reason)
+    }
+
+    /// One request with the redirect policy of `get`. A request with a body
+    /// follows only 307 and 308, which keep method and body and say the
+    /// server did not act on it; other redirects of it fail.
+    pub(crate) fn exchange(
+        &self,
+        method: Method<'_>,
+        mut url: Url,
+        auth: &Auth,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators), Unanswered> {
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
-            let mut response = self.send(&url, auth.header.as_deref().filter(|_| ours), validators)?;
+            let mut response = self.send(method, &url, auth.header.as_deref().filter(|_| ours), validators)?;
             if let Some(credentials) = auth.digest.as_ref().filter(|_| ours && response.status() == 401) {
                 if let Some(header) = digest_answer(&response, &url, credentials)? {
-                    response = self.send(&url, Some(&header), validators)?;
+                    response = self.send(method, &url, Some(&header), validators)?;
                 }
             }
             let status = response.status();
             let location = response.headers().get("location").and_then(|v| v.to_str().ok());
             if let (true, Some(location)) = (status.is_redirection(), location) {
+                if !matches!(method, Method::Get) && !matches!(status.as_u16(), 307 | 308) {
+                    return Err(format!(
+                        "the server redirected the {} with HTTP {status}, which would drop its body: not followed",
+                        method.name()
+                    )
+                    .into());
+                }
                 let next = url.join(location).map_err(|e| format!("bad redirect Location: {e}"))?;
                 if url.scheme() == "https" && next.scheme() != "https" {
-                    return Err(format!("refused a redirect from https to {}", next.scheme()));
+                    return Err(format!("refused a redirect from https to {}", next.scheme()).into());
                 }
                 url = next;
                 continue;
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
-            let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(describe)?;
+            let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec();
+            let body = body.map_err(|e| Unanswered { unsent: false, ..e.into() })?;
             return Ok((status, body, got));
         }
-        Err(format!("more than {MAX_REDIRECTS} redirects"))
+        Err(format!("more than {MAX_REDIRECTS} redirects").into())
     }
 
     fn send(
         &self,
+        method: Method<'_>,
         url: &Url,
         authorization: Option<&str>,
         validators: Option<&Validators>,
-    ) -> std::result::Result<ureq::http::Response<ureq::Body>, String> {
-        let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
-        if let Some(value) = authorization {
-            request = request.header("Authorization", value);
-        }
-        if let Some(v) = validators {
-            if let Some(etag) = &v.etag {
-                request = request.header("If-None-Match", etag);
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        // Generic over the builder's body state, which differs by method.
+        fn headers<B>(
+            mut request: ureq::RequestBuilder<B>,
+            user_agent: &str,
+            authorization: Option<&str>,
+            validators: Option<&Validators>,
+        ) -> ureq::RequestBuilder<B> {
+            request = request.header("User-Agent", user_agent);
+            if let Some(value) = authorization {
+                request = request.header("Authorization", value);
             }
-            if let Some(date) = &v.last_modified {
-                request = request.header("If-Modified-Since", date);
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    request = request.header("If-None-Match", etag);
+                }
+                if let Some(date) = &v.last_modified {
+                    request = request.header("If-Modified-Since", date);
+                }
             }
+            request
         }
-        request.call().map_err(describe)
+        let with = |request| headers(request, &self.user_agent, authorization, validators);
+        let xml = "application/xml; charset=utf-8";
+        match method {
+            Method::Get => headers(self.agent.get(url.as_str()), &self.user_agent, authorization, validators).call(),
+            Method::Delete => {
+                headers(self.agent.delete(url.as_str()), &self.user_agent, authorization, validators).call()
+            }
+            Method::Post(body) => with(self.agent.post(url.as_str())).header("Content-Type", xml).send(body),
+            Method::Put(body) => with(self.agent.put(url.as_str())).header("Content-Type", xml).send(body),
+        }
     }
 }
 
@@ -442,7 +593,7 @@ fn digest_answer(
 }
 
 /// Hands one attempt to the host's log, if it has one.
-fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
+pub(crate) fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
     log::emit(log, Record::attempt(url, status, outcome, started.elapsed()));
 }
 

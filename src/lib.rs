@@ -4,6 +4,7 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
+pub mod addressbook;
 pub mod cache;
 pub mod digest;
 pub mod error;

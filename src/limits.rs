@@ -25,6 +25,14 @@ pub const MAX_TAG_BYTES: usize = 64 * 1024;
 /// At most this many attributes on one element, for the same reason.
 pub const MAX_ATTRIBUTES: usize = 256;
 
+/// A contact given to the addressbook's add or update: one `<contact>` is a
+/// few hundred bytes; 64 KiB leaves room for a long note and stops a host
+/// from sending a whole document as one contact.
+pub const MAX_CONTACT_BYTES: usize = 64 * 1024;
+/// A contact id given to update or delete, before percent-encoding: ids are
+/// the server's keys, short in practice.
+pub const MAX_CONTACT_ID_BYTES: usize = 1024;
+
 /// Redirects followed per URL before it counts as failed.
 pub const MAX_REDIRECTS: usize = 5;
 /// Default time to establish a connection (TCP and TLS handshake).

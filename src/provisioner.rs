@@ -95,6 +95,9 @@ pub struct Provisioner {
     /// worker waits on, so hang-up and stop wake it at once.
     call_active: Mutex<bool>,
     gate_changed: Condvar,
+    /// The addressbook part's own memory (src/addressbook.rs): apart from
+    /// the run's state, so the two parts never wait on each other.
+    pub(crate) addressbook: Mutex<crate::addressbook::Memory>,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the
@@ -120,6 +123,7 @@ impl Provisioner {
             run_lock: Mutex::new(()),
             call_active: Mutex::new(false),
             gate_changed: Condvar::new(),
+            addressbook: Mutex::default(),
         }
     }
 
@@ -135,6 +139,15 @@ impl Provisioner {
 
     pub fn settings(&self) -> Arc<Settings> {
         lock(&self.state).settings.clone()
+    }
+
+    /// What another part (the addressbook) asks with: the current settings
+    /// (with what a `<provision>` section brought), the credentials to send,
+    /// the HTTP client and the logger, copied out under the lock.
+    pub(crate) fn part_inputs(&self) -> Result<(Arc<Settings>, Option<Credentials>, Arc<Fetcher>, Option<Sink>)> {
+        let state = lock(&self.state);
+        let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
+        Ok((state.settings.clone(), credentials, state.fetcher.clone(), state.log.clone()))
     }
 
     /// The user's own credentials; they take precedence over the file's.
