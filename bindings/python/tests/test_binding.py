@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import provision
+import provision._errors
 from support import OTHER_PASSWORD, PASSWORD, provision_xml, raises
 
 HEADER = Path(__file__).resolve().parents[3] / "include" / "provision.h"
@@ -39,7 +40,7 @@ def test_every_failure_status_has_its_own_exception_class():
 
 
 def test_an_unknown_status_still_raises_a_provision_error():
-    error = provision._error(42, "from a newer library")
+    error = provision._errors.error(42, "from a newer library")
     assert type(error) is provision.ProvisionError
     assert (error.status, error.message) == (42, "from a newer library")
 
@@ -144,6 +145,6 @@ def test_a_wrong_provision_library_is_a_clear_import_error(tmp_path):
     missing = str(tmp_path / "libprovision-missing.so")
     result = import_with(missing)
     assert result.returncode != 0
-    assert "ImportError: libprovision could not be loaded" in result.stderr
+    assert "LibraryNotFound: libprovision could not be loaded" in result.stderr
     assert missing in result.stderr
     assert "PROVISION_LIBRARY" in result.stderr

@@ -1,0 +1,156 @@
+"""Statuses and the exception raised for each failure status.
+
+Pure Python: nothing here needs the shared library, so the CLI can print its
+help and exit codes without it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Dict, Optional, Type
+
+__all__ = [
+    "Status",
+    "ProvisionError",
+    "ArgumentError",
+    "NotFoundError",
+    "ProvisionIOError",
+    "FormatError",
+    "CredentialsError",
+    "ServerError",
+    "FetchError",
+    "DeferredError",
+    "InternalError",
+    "ERRORS",
+]
+
+
+class Status(IntEnum):
+    """The ``provision_status`` values of the C ABI (stable numbers)."""
+
+    OK = 0
+    ERR_ARGUMENT = 1
+    ERR_NOT_FOUND = 2
+    ERR_IO = 3
+    ERR_FORMAT = 4
+    ERR_CREDENTIALS = 5
+    ERR_SERVER = 6
+    ERR_FETCH = 7
+    ERR_DEFERRED = 8
+    ERR_INTERNAL = 9
+    CACHED = 10
+    """Not a failure: every URL failed and the last-known-good cache served."""
+
+
+class ProvisionError(Exception):
+    """A failed library call.
+
+    ``status`` is the library's status (a :class:`Status`, or a plain ``int``
+    for a status newer than this binding) and ``message`` the text of
+    ``provision_last_error()`` read right after the call. ``str(error)`` is
+    the message.
+    """
+
+    default_status: int = Status.ERR_INTERNAL
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.status: int = self.default_status if status is None else status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ArgumentError(ProvisionError):
+    """A NULL or closed handle, text that is not UTF-8 or holds NUL, or a
+    call that makes no sense yet (e.g. storing before any run)."""
+
+    default_status = Status.ERR_ARGUMENT
+
+
+class NotFoundError(ProvisionError):
+    """The provision file does not exist: provisioning is off."""
+
+    default_status = Status.ERR_NOT_FOUND
+
+
+class ProvisionIOError(ProvisionError):
+    """A file exists but could not be read or written."""
+
+    default_status = Status.ERR_IO
+
+
+class FormatError(ProvisionError):
+    """The provision file or a local config is malformed, or larger than its bound."""
+
+    default_status = Status.ERR_FORMAT
+
+
+class CredentialsError(ProvisionError):
+    """Credentials are needed and were not set (see ``set_credentials``)."""
+
+    default_status = Status.ERR_CREDENTIALS
+
+
+class ServerError(ProvisionError):
+    """No URL succeeded and a server answered ``<error>``; ``message`` is its
+    text, meant to be shown to the user."""
+
+    default_status = Status.ERR_SERVER
+
+
+class FetchError(ProvisionError):
+    """No URL succeeded and none answered ``<error>``; ``message`` lists each
+    URL and why it failed."""
+
+    default_status = Status.ERR_FETCH
+
+
+class DeferredError(ProvisionError):
+    """A call is active: provisioning waits until hang-up."""
+
+    default_status = Status.ERR_DEFERRED
+
+
+class InternalError(ProvisionError):
+    """A bug in libprovision (a panic caught at the ABI boundary)."""
+
+    default_status = Status.ERR_INTERNAL
+
+
+ERRORS: Dict[Status, Type[ProvisionError]] = {
+    cls.default_status: cls
+    for cls in (
+        ArgumentError,
+        NotFoundError,
+        ProvisionIOError,
+        FormatError,
+        CredentialsError,
+        ServerError,
+        FetchError,
+        DeferredError,
+        InternalError,
+    )
+}
+"""The exception class raised for each failure status."""
+
+
+def status(value: int) -> int:
+    """A :class:`Status`, or the plain ``int`` for a status newer than this binding."""
+    try:
+        return Status(value)
+    except ValueError:
+        return value
+
+
+def error(value: int, message: str) -> ProvisionError:
+    """The exception for a failure status; unknown statuses give the base class."""
+    known = status(value)
+    if isinstance(known, Status):
+        return ERRORS.get(known, ProvisionError)(message, known)
+    return ProvisionError(message, value)
+
+
+class LibraryNotFound(ImportError):
+    """libprovision could not be loaded; the message lists every place tried."""

@@ -1,0 +1,150 @@
+"""Loading libprovision and the ctypes prototype of each C function.
+
+To bind a new C function: add one ``_declare`` line below, named as the C
+function without its ``provision_`` prefix and typed as in
+``include/provision.h`` (tests/test_prototypes.py checks every line against
+the header), then call it from a method (see _provision.py).
+
+The library is looked up, in order: the path in the environment variable
+``PROVISION_LIBRARY`` (when set, it is the only place tried), then
+``ctypes.util.find_library("provision")``, then an in-tree build
+(``bindings/python/../../target/release``, then ``.../target/debug``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from ._errors import ArgumentError, LibraryNotFound, Status, error
+
+StrPath = Union[str, "os.PathLike[str]"]
+"""A file system path: ``str`` or any :class:`os.PathLike`."""
+
+
+def _load() -> ctypes.CDLL:
+    """Loads the first library found; LibraryNotFound listing every place tried."""
+    explicit = os.environ.get("PROVISION_LIBRARY")
+    if explicit:
+        # An explicit choice is never silently replaced by another build.
+        candidates: List[Optional[str]] = [explicit]
+    else:
+        # An in-tree build: bindings/python/../../target/<profile>/
+        project = Path(__file__).resolve().parent.parent
+        candidates = [ctypes.util.find_library("provision")] + [
+            os.path.normpath(project / ".." / ".." / "target" / profile / "libprovision.so")
+            for profile in ("release", "debug")
+        ]
+    tried = []
+    for candidate in candidates:
+        if candidate is None:
+            tried.append("ctypes.util.find_library('provision'): nothing found")
+            continue
+        try:
+            return ctypes.CDLL(candidate)
+        except OSError as e:
+            tried.append(f"{candidate}: {e}")
+    raise LibraryNotFound(
+        "libprovision could not be loaded. Tried:\n  "
+        + "\n  ".join(tried)
+        + "\nSet PROVISION_LIBRARY to the path of libprovision.so"
+        " or build it with `cargo build --lib`."
+    )
+
+
+lib = _load()
+library_path: str = lib._name
+"""The path or name the shared library was loaded from."""
+
+
+class Opaque(ctypes.Structure):
+    """The C handle struct, only ever seen through a pointer."""
+
+
+Handle = ctypes.POINTER(Opaque)
+
+PROTOTYPES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
+"""Every C function declared here: name -> (restype, argtypes)."""
+
+
+def _declare(name: str, restype: Any, *argtypes: Any) -> Any:
+    """The library function ``name`` with its C signature declared."""
+    function = getattr(lib, name)
+    function.restype = restype
+    function.argtypes = list(argtypes)
+    PROTOTYPES[name] = (restype, argtypes)
+    return function
+
+
+# The C types of the header, spelled as there.
+c_int, c_uint, c_uint64, c_void_p, c_str = ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_char_p
+RefreshCallback = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int, c_str)
+LogCallback = ctypes.CFUNCTYPE(None, c_str, c_int, c_str, c_uint64, c_void_p)
+
+# One line per C function: _declare("provision_NAME", return type, argument types...).
+load = _declare("provision_load", c_int, c_str, ctypes.POINTER(Handle))
+load_xml = _declare("provision_load_xml", c_int, c_str, ctypes.POINTER(Handle))
+free = _declare("provision_free", None, Handle)
+set_credentials = _declare("provision_set_credentials", c_int, Handle, c_str, c_str)
+set_timeouts = _declare("provision_set_timeouts", c_int, Handle, c_uint, c_uint)
+set_ca_file = _declare("provision_set_ca_file", c_int, Handle, c_str)
+run = _declare("provision_run", c_int, Handle, c_str)
+config = _declare("provision_config", c_str, Handle)
+source_url = _declare("provision_source_url", c_str, Handle)
+is_provisioned = _declare("provision_is_provisioned", c_int, Handle, c_str)
+store_local = _declare("provision_store_local", c_int, Handle, c_str, c_str)
+last_error = _declare("provision_last_error", c_str)
+version = _declare("provision_version", c_str)
+set_call_active = _declare("provision_set_call_active", c_int, Handle, c_int)
+start_refresh = _declare("provision_start_refresh", c_int, Handle, c_str, RefreshCallback, c_void_p)
+stop_refresh = _declare("provision_stop_refresh", c_int, Handle)
+set_cache = _declare("provision_set_cache", c_int, Handle, c_str)
+save = _declare("provision_save", c_int, Handle, c_str)
+set_user_agent = _declare("provision_set_user_agent", c_int, Handle, c_str)
+set_logger = _declare("provision_set_logger", c_int, Handle, LogCallback, c_void_p)
+
+
+# --------------------------------------------------------------------------
+# Crossing the boundary: statuses, strings, paths
+
+
+def check(status: int) -> None:
+    """Raises the error for a failure status, with this thread's last error
+    (read at once: the next call into the library replaces it)."""
+    if status != Status.OK:
+        raise error(status, last_message())
+
+
+def last_message() -> str:
+    """This thread's last error message (``""`` when there is none)."""
+    return decode(last_error()) or ""
+
+
+def encode(value: Optional[str], what: str) -> Optional[bytes]:
+    """UTF-8 bytes for a C string; ``None`` stays NULL.
+
+    The value itself never goes into the message: it may be a password.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    if "\0" in value:
+        raise ArgumentError(f"{what} contains a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArgumentError(f"{what} cannot be encoded as UTF-8") from None
+
+
+def encode_path(path: Optional[StrPath], what: str) -> Optional[bytes]:
+    """A path (``str`` or ``os.PathLike``) as UTF-8 bytes; ``None`` stays NULL."""
+    return None if path is None else encode(os.fspath(path), what)
+
+
+def decode(raw: Optional[bytes]) -> Optional[str]:
+    """A library string (already copied by ctypes) as ``str``; NULL is ``None``."""
+    return None if raw is None else raw.decode("utf-8", errors="replace")

@@ -1,0 +1,325 @@
+"""The handle: :class:`Provision`, one provision file and what its runs did.
+
+Each method is one C call (see _ffi.py for the prototypes): encode the
+arguments, hold the handle for the call, check the status.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Optional
+
+from . import _ffi
+from ._callbacks import Logger, Refreshed, inside_callback, log_thunk, refresh_thunk, retired_thunks
+from ._errors import ArgumentError, Status, error
+from ._ffi import StrPath
+
+__all__ = ["Provision", "version", "library_path"]
+
+library_path: str = _ffi.library_path
+"""The path or name the shared library was loaded from."""
+
+
+def version() -> str:
+    """The library's version, e.g. ``"0.1.0"``."""
+    return _ffi.decode(_ffi.version()) or ""
+
+
+class Provision:
+    """One provision file, its credentials, and the outcome of the last run.
+
+    Create it with :meth:`load` or :meth:`from_xml`; release it with
+    :meth:`close` or a ``with`` block. Calls on one object are serialised
+    with a lock, so it may be shared between threads, and the refresh
+    callback may use it. After ``close`` every method raises
+    :class:`ArgumentError`.
+    """
+
+    def __init__(self, handle: "ctypes._Pointer[_ffi.Opaque]", origin: str) -> None:
+        """Wraps a live handle; use :meth:`load` or :meth:`from_xml` instead."""
+        self._handle: Optional["ctypes._Pointer[_ffi.Opaque]"] = handle
+        self._origin = origin
+        self._lock = threading.Lock()
+        # Calls that may wait for the refresh worker (start, stop, free) do
+        # not hold the lock, since the worker's callback may need it; they
+        # pin the handle instead, and a close() meanwhile frees it when the
+        # last pin goes.
+        self._pins = 0
+        self._doomed: Optional["ctypes._Pointer[_ffi.Opaque]"] = None
+        self._thunks: List[Any] = []  # C callbacks a worker may still call
+        self.cache_reason: Optional[str] = None
+        """Why the last :meth:`run` was served from the cache (the library's
+        message, listing why each URL failed); ``None`` when it was not."""
+        # The ctypes callback the library holds: it must live as long as the
+        # library may call it, i.e. until replaced, removed, or close().
+        self._log_callback: Optional[Any] = None
+
+    @classmethod
+    def _create(cls, loader: Any, arg: Optional[bytes], origin: str) -> "Provision":
+        out = _ffi.Handle()
+        _ffi.check(loader(arg, ctypes.byref(out)))
+        return cls(out, origin)
+
+    @classmethod
+    def load(cls, path: StrPath) -> "Provision":
+        """Reads and validates the provision file at ``path``.
+
+        Raises :class:`NotFoundError` when it does not exist (provisioning is
+        off), :class:`ProvisionIOError` when it cannot be read and
+        :class:`FormatError` when it is malformed or larger than 4 MiB.
+        """
+        return cls._create(_ffi.load, _ffi.encode_path(path, "path"), os.fspath(path))
+
+    @classmethod
+    def from_xml(cls, text: str) -> "Provision":
+        """Parses the text of a provision file; :class:`FormatError` if malformed."""
+        return cls._create(_ffi.load_xml, _ffi.encode(text, "provision XML"), "provision XML")
+
+    @contextmanager
+    def _use(self) -> Iterator["ctypes._Pointer[_ffi.Opaque]"]:
+        """The live handle, held for the duration of one library call."""
+        with self._lock:
+            if self._handle is None:
+                raise ArgumentError("the Provision handle is closed")
+            yield self._handle
+
+    def set_credentials(self, user: str, password: str) -> None:
+        """Sets the credentials to send, overriding the file's ``user`` and
+        ``password``; required when ``user_input_authentication`` is 1.
+        The password is passed on and not kept by this object."""
+        user_bytes = _ffi.encode(user, "user")
+        password_bytes = _ffi.encode(password, "password")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_credentials(handle, user_bytes, password_bytes))
+
+    def set_timeouts(self, connect_ms: int, total_ms: int) -> None:
+        """Timeouts of every later request, in milliseconds: to connect, and
+        for the whole request. Defaults 5000 and 30000; 0 is refused."""
+        for value in (connect_ms, total_ms):
+            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+                raise ArgumentError("a timeout must be a whole number of milliseconds that fits 32 bits")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_timeouts(handle, connect_ms, total_ms))
+
+    def set_ca_file(self, pem_path: Optional[StrPath]) -> None:
+        """Trusts the certificates of a PEM file (an operator's private CA)
+        in addition to the system's store; ``None``: the system's store alone."""
+        path = _ffi.encode_path(pem_path, "pem_path")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_ca_file(handle, path))
+
+    def run(self, local_config_path: Optional[StrPath] = None) -> Status:
+        """Provisions: reads the local config (``None`` or a missing file:
+        none), asks each base URL in turn and merges the first usable answer.
+        Nothing is written; see :meth:`store_local`. A failed run keeps the
+        previous outcome.
+
+        Returns :attr:`Status.OK`, or :attr:`Status.CACHED` when every URL
+        failed and the cache (:meth:`set_cache`) served: the config is then
+        usable, :attr:`source_url` is ``None`` and :attr:`cache_reason` says
+        why each URL failed. That is not raised: the phone has its config.
+
+        Raises :class:`DeferredError` while a call is active (no request),
+        :class:`CredentialsError`, :class:`FormatError` or
+        :class:`ProvisionIOError` (bad local config) before any request,
+        :class:`ServerError` when a server answered ``<error>``, and
+        :class:`FetchError` when every URL failed otherwise.
+        """
+        path = _ffi.encode_path(local_config_path, "local_config_path")
+        with self._use() as handle:
+            status = _ffi.run(handle, path)
+            reason = _ffi.decode(_ffi.last_error()) if status == Status.CACHED else None
+            if reason is None:
+                _ffi.check(status)
+            self.cache_reason = reason
+        return Status.CACHED if reason is not None else Status.OK
+
+    def set_call_active(self, active: bool) -> None:
+        """Says whether any call is up. While one is, :meth:`run` raises
+        :class:`DeferredError` and the refresh worker asks nothing; a refresh
+        that fell due runs once right after ``set_call_active(False)``."""
+        with self._use() as handle:
+            _ffi.check(_ffi.set_call_active(handle, 1 if active else 0))
+
+    def start_refresh(
+        self,
+        local_config_path: Optional[StrPath] = None,
+        callback: Optional[Callable[[Refreshed], None]] = None,
+    ) -> None:
+        """Starts the library's refresh worker: it provisions (as :meth:`run`
+        with ``local_config_path``) every ``refresh_rate`` seconds after the
+        last success, sooner after a failure (back-off: 1 s doubling, capped
+        at the period, with jitter), never during a call, and calls
+        ``callback(Refreshed(...))`` on its own thread after each attempt.
+        The callback may use this object, including :meth:`stop_refresh` and
+        :meth:`close`. Exceptions it raises go to ``sys.unraisablehook``.
+
+        Raises :class:`ArgumentError` when ``refresh_rate`` is 0 or a worker
+        already runs.
+        """
+        path = _ffi.encode_path(local_config_path, "local_config_path")
+        thunk = refresh_thunk(callback)
+        with self._pinned() as handle:
+            # Kept before the worker can call it, and for as long as it may.
+            with self._lock:
+                self._thunks.append(thunk)
+            status = _ffi.start_refresh(handle, path, thunk, None)
+            if status != Status.OK:
+                message = _ffi.last_message()
+                with self._lock:
+                    self._thunks.remove(thunk)
+                raise error(status, message)
+            # Any earlier worker has been joined (or detached, from inside a
+            # callback): only the new one may call back now.
+            self._release_thunks(keep=thunk)
+
+    def stop_refresh(self) -> None:
+        """Stops the refresh worker and returns once it has stopped (at once
+        during a period or a back-off; an attempt under way is finished).
+        No callback is made after it returns. From inside the callback it
+        returns at once and the worker ends when the callback returns.
+        Does nothing when no worker runs."""
+        with self._pinned() as handle:
+            _ffi.check(_ffi.stop_refresh(handle))
+            if not inside_callback():
+                self._release_thunks()
+
+    def set_cache(self, path: Optional[StrPath]) -> None:
+        """Keeps a last-known-good cache at ``path`` (``None``: none): each
+        successful run stores its provisioned sections there (atomically,
+        mode 0600), and when every URL fails :meth:`run` merges them and
+        returns :attr:`Status.CACHED`. A corrupt cache is ignored."""
+        path_bytes = _ffi.encode_path(path, "path")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_cache(handle, path_bytes))
+
+    def save(self, path: StrPath) -> None:
+        """Writes the current settings, including what a server's
+        ``<provision>`` section changed, as a provision file at ``path``
+        (atomically, mode 0600 for a new file). Credentials given with
+        :meth:`set_credentials` are not written."""
+        path_bytes = _ffi.encode_path(path, "path")
+        with self._use() as handle:
+            _ffi.check(_ffi.save(handle, path_bytes))
+
+    def store_local(self, path: StrPath, config_xml: Optional[str] = None) -> None:
+        """Writes ``config_xml`` (default: the merged config of the last run)
+        to ``path`` without the sections the last run provisioned. The write
+        is atomic; a new file gets mode 0600, an existing one keeps its mode.
+
+        Raises :class:`ArgumentError` without ``config_xml`` before any
+        successful run, :class:`FormatError` for malformed ``config_xml`` and
+        :class:`ProvisionIOError` when the file cannot be written.
+        """
+        path_bytes = _ffi.encode_path(path, "path")
+        config_bytes = _ffi.encode(config_xml, "config_xml")
+        with self._use() as handle:
+            _ffi.check(_ffi.store_local(handle, config_bytes, path_bytes))
+
+    def set_logger(self, logger: Optional[Logger]) -> None:
+        """Sends each :class:`Attempt` of later runs to ``logger``; ``None``
+        removes it. The logger is called on the thread running :meth:`run`,
+        before ``run`` returns, and must not call this object's methods (the
+        run holds it). An exception it raises is printed (as for any ctypes
+        callback) and does not stop the run. This object keeps the callable
+        alive for as long as the library may call it."""
+        callback = log_thunk(logger)
+        with self._use() as handle:
+            _ffi.check(_ffi.set_logger(handle, callback, None))
+            self._log_callback = callback if logger is not None else None
+
+    def set_user_agent(self, user_agent: Optional[str]) -> None:
+        """Sets the ``User-Agent`` of later requests (printable ASCII);
+        ``None`` restores the default, ``libprovision/VERSION``."""
+        agent = _ffi.encode(user_agent, "user_agent")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_user_agent(handle, agent))
+
+    @property
+    def config(self) -> Optional[str]:
+        """The merged config of the last successful run; ``None`` before one."""
+        with self._use() as handle:
+            return _ffi.decode(_ffi.config(handle))
+
+    @property
+    def source_url(self) -> Optional[str]:
+        """The base URL, as written in the provision file, that served the
+        last successful run; ``None`` before one."""
+        with self._use() as handle:
+            return _ffi.decode(_ffi.source_url(handle))
+
+    def is_provisioned(self, section: str) -> bool:
+        """Whether the last successful run provisioned ``section`` (it is
+        significant and the answer held it)."""
+        section_bytes = _ffi.encode(section, "section")
+        with self._use() as handle:
+            return bool(_ffi.is_provisioned(handle, section_bytes))
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has released the handle."""
+        return self._handle is None
+
+    @contextmanager
+    def _pinned(self) -> Iterator["ctypes._Pointer[_ffi.Opaque]"]:
+        """The live handle for a call that may wait for the refresh worker:
+        not under the lock (the worker's callback may need it), but pinned,
+        so that a ``close`` meanwhile frees it only after the call."""
+        with self._lock:
+            if self._handle is None:
+                raise ArgumentError("the Provision handle is closed")
+            self._pins += 1
+            handle = self._handle
+        try:
+            yield handle
+        finally:
+            with self._lock:
+                self._pins -= 1
+                doomed, self._doomed = (self._doomed, None) if self._pins == 0 else (None, self._doomed)
+            if doomed is not None:
+                self._release(doomed)
+
+    def _release_thunks(self, keep: Any = None) -> None:
+        """Forgets the C callbacks of workers that are gone. From inside a
+        callback a worker may still be returning through its own, so they
+        are retired instead of released."""
+        with self._lock:
+            gone = [t for t in self._thunks if t is not keep]
+            self._thunks = [keep] if keep is not None else []
+        if inside_callback():
+            retired_thunks.extend(gone)
+
+    def _release(self, handle: "ctypes._Pointer[_ffi.Opaque]") -> None:
+        _ffi.free(handle)  # stops the worker first
+        self._release_thunks()
+        self._log_callback = None  # the library no longer holds it
+
+    def close(self) -> None:
+        """Releases the handle, stopping the refresh worker first. Calling it
+        again does nothing. It may be called from inside the refresh callback."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+            if handle is None:
+                return
+            if self._pins:
+                self._doomed = handle  # freed when the pinned call ends
+                return
+        self._release(handle)
+
+    def __enter__(self) -> "Provision":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # __init__ may not have run to the end (e.g. a failed load).
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Provision from {self._origin!r} ({state})>"
