@@ -6,6 +6,8 @@
 //! `arg_*`/`handle*` helpers, so a NULL or a non-UTF-8 string is an ARGUMENT
 //! status, never a crash. The doc comments here become `include/provision.h`.
 
+mod addressbook;
+
 use crate::log::{Kind, Record};
 use crate::refresh::Refresher;
 use crate::{Error, Outcome, Provisioner, Result, Status};

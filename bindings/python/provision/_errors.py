@@ -21,6 +21,7 @@ __all__ = [
     "FetchError",
     "DeferredError",
     "InternalError",
+    "RestrictedError",
     "ERRORS",
 ]
 
@@ -40,6 +41,8 @@ class Status(IntEnum):
     ERR_INTERNAL = 9
     CACHED = 10
     """Not a failure: every URL failed and the last-known-good cache served."""
+    ERR_RESTRICTED = 11
+    """The provision file does not allow this addressbook operation; no request was made."""
 
 
 class ProvisionError(Exception):
@@ -113,6 +116,14 @@ class DeferredError(ProvisionError):
     default_status = Status.ERR_DEFERRED
 
 
+class RestrictedError(ProvisionError):
+    """The provision file does not allow this addressbook operation
+    (``use_addressbook`` is 0, or the manipulation is in its
+    ``restrictions``): no request was made."""
+
+    default_status = Status.ERR_RESTRICTED
+
+
 class InternalError(ProvisionError):
     """A bug in libprovision (a panic caught at the ABI boundary)."""
 
@@ -131,6 +142,7 @@ ERRORS: Dict[Status, Type[ProvisionError]] = {
         FetchError,
         DeferredError,
         InternalError,
+        RestrictedError,
     )
 }
 """The exception class raised for each failure status."""

@@ -3,6 +3,8 @@
 For operators testing their provisioning servers: does what a softphone
 does at start-up (ask each base URL in turn, merge the first usable answer
 into a local config) and prints what happened. Nothing is written.
+``python3 -m provision addressbook`` fetches the addressbook part and prints
+its contacts as a table.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import getpass
 import os
 import sys
 import textwrap
-from typing import List, Optional, TextIO
+from typing import Callable, List, Optional, TextIO
 
 import provision
 from provision import Attempt, ProvisionError, Status
@@ -57,13 +59,31 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("provision_file", metavar="PROVISION_FILE", help="the provision file (provision.conf)")
     run.add_argument("--local", metavar="CONFIG", help="a local config to merge into (read, never written)")
-    run.add_argument(
+    _user_option(run)
+    book = commands.add_parser(
+        "addressbook",
+        help="print the addressbook a provision file leads to",
+        description=textwrap.fill(
+            "Fetches the addressbook part (BASE/addressbook, docs/addressbook.md) from the base URLs "
+            "of PROVISION_FILE in turn and prints its contacts as a table on standard output, one "
+            "line per URL tried on standard error. Fails with ERR_RESTRICTED, without a request, "
+            "when the file's <use_addressbook> is 0."
+        ),
+        epilog=_exit_codes(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    book.add_argument("provision_file", metavar="PROVISION_FILE", help="the provision file (provision.conf)")
+    _user_option(book)
+    return top
+
+
+def _user_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--user",
         metavar="U",
         help=f"send U's credentials instead of the file's (needed when user_input_authentication is 1); "
         f"the password is taken from ${PASSWORD_VARIABLE}, else asked on the terminal",
     )
-    return top
 
 
 def _log_line(out: TextIO):
@@ -74,20 +94,60 @@ def _log_line(out: TextIO):
     return hear
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _open(args: argparse.Namespace, err: TextIO) -> "provision.Provision":
+    """The handle on the file, with --user's credentials and a logger on ``err``."""
+    prov = provision.Provision.load(args.provision_file)
     try:
-        with provision.Provision.load(args.provision_file) as prov:
-            if args.user is not None:
-                password = os.environ.get(PASSWORD_VARIABLE)
-                if password is None:
-                    password = getpass.getpass(f"Password for {args.user}: ")
-                prov.set_credentials(args.user, password)
-            prov.set_logger(_log_line(err))
+        if args.user is not None:
+            password = os.environ.get(PASSWORD_VARIABLE)
+            if password is None:
+                password = getpass.getpass(f"Password for {args.user}: ")
+            prov.set_credentials(args.user, password)
+        prov.set_logger(_log_line(err))
+    except BaseException:
+        prov.close()
+        raise
+    return prov
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    def body() -> int:
+        with _open(args, err) as prov:
             prov.run(args.local)
             provisioned = [s for s in SECTIONS if prov.is_provisioned(s)]
             print(f"served by {prov.source_url} (provisioned: {', '.join(provisioned)})", file=err)
             out.write(prov.config or "")
             return 0
+
+    return _reporting(body, args, err)
+
+
+def table(book: "provision.Addressbook") -> List[str]:
+    """The contacts as aligned text lines: a header, then one line per contact."""
+    rows = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
+    for c in book:
+        numbers = ", ".join(f"{n.number} ({n.type})" for n in c.numbers)
+        rows.append((c.id or "", c.name, numbers, c.email or "", c.company or "", c.note or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def addressbook(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    def body() -> int:
+        with _open(args, err) as prov:
+            book = prov.addressbook()
+            for line in table(book):
+                print(line, file=out)
+            print(f"{len(book)} contacts", file=err)
+            return 0
+
+    return _reporting(body, args, err)
+
+
+def _reporting(body: Callable[[], int], args: argparse.Namespace, err: TextIO) -> int:
+    """Runs ``body``; a library failure is printed and gives its exit status."""
+    try:
+        return body()
     except ProvisionError as e:
         if e.status == Status.ERR_SERVER:
             print(f"error (ERR_SERVER): the server says: {e.message}", file=err)
@@ -101,4 +161,5 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
-    return run(args, sys.stdout, sys.stderr)
+    command = {"run": run, "addressbook": addressbook}[args.command]
+    return command(args, sys.stdout, sys.stderr)
