@@ -2,21 +2,21 @@
 //! users need no Rust tooling to read it; `make check-header` fails when the
 //! committed copy differs from what this writes.
 //!
-//! Also gives the cdylib its SONAME, libprovision.so.MAJOR, from the ABI
-//! version in Cargo.toml (`[package.metadata.capi.library] version`).
+//! Also gives the cdylib its SONAME, libprovision.so.MAJOR, from the crate's
+//! version (docs/ABI.md).
 
 use std::path::PathBuf;
 
 fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    println!("cargo:rerun-if-changed=src/ffi.rs");
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=src/error.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=Cargo.toml");
-    set_soname(&crate_dir);
+    set_soname();
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
+    config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)
@@ -32,21 +32,29 @@ fn main() {
     }
 }
 
+/// The version macros, from the crate's version: the one source of truth
+/// for the header, `provision_version()` and the SONAME.
+fn version_macros() -> String {
+    let part = |name: &str| std::env::var(name).expect("set by cargo");
+    format!(
+        "\n/* The version of this header; provision_version() gives the library's. */\n\
+         #define PROVISION_VERSION_MAJOR {}\n#define PROVISION_VERSION_MINOR {}\n\
+         #define PROVISION_VERSION_PATCH {}\n#define PROVISION_VERSION \"{}\"\n",
+        part("CARGO_PKG_VERSION_MAJOR"),
+        part("CARGO_PKG_VERSION_MINOR"),
+        part("CARGO_PKG_VERSION_PATCH"),
+        part("CARGO_PKG_VERSION"),
+    )
+}
+
 /// Programs linked against the library record `libprovision.so.MAJOR`, so
 /// an ABI break (a new major) never loads under an old program. ELF only:
 /// other platforms name their libraries differently.
-fn set_soname(crate_dir: &std::path::Path) {
+fn set_soname() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if matches!(os.as_str(), "macos" | "ios" | "windows") {
         return;
     }
-    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml is readable");
-    let manifest = toml::Value::Table(manifest.parse().expect("Cargo.toml is TOML"));
-    let version = ["package", "metadata", "capi", "library", "version"]
-        .iter()
-        .try_fold(&manifest, |value, key| value.get(key))
-        .and_then(toml::Value::as_str)
-        .expect("Cargo.toml sets [package.metadata.capi.library] version");
-    let major = version.split('.').next().expect("a version has a major");
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libprovision.so.{major}");
 }

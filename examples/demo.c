@@ -55,7 +55,7 @@ static int has_element(const char *config, const char *name)
     return 0;
 }
 
-static void print_sections(const Provision *h)
+static void print_sections(const provision_t *h)
 {
     const char *config = provision_config(h);
     printf("sections:\n");
@@ -84,7 +84,7 @@ static int print_file(const char *path)
 }
 
 /* Stores the local part in LOCAL.stored and prints it. */
-static int store_local_part(const Provision *h, const char *local)
+static int store_local_part(const provision_t *h, const char *local)
 {
     size_t size = strlen(local) + sizeof ".stored";
     char *stored = malloc(size);
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     }
     printf("libprovision %s\n", provision_version());
 
-    Provision *h = NULL;
+    provision_t *h = NULL;
     int status = provision_load(argv[1], &h);
     if (status != PROVISION_OK)
         return failed("provision_load", status);

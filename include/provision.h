@@ -19,19 +19,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* The version of this header; provision_version() gives the library's. */
+#define PROVISION_VERSION_MAJOR 1
+#define PROVISION_VERSION_MINOR 0
+#define PROVISION_VERSION_PATCH 0
+#define PROVISION_VERSION "1.0.0"
+
+
 /**
  * Result of every fallible call. `#[repr(C)]` with explicit values because
  * softphones and the Python binding compare against these numbers. The
  * variants carry their C names so that code, header and docs say the same.
  * The C functions return them as `int`.
  */
-typedef enum {
+typedef enum provision_status {
   /**
    * Success.
    */
   PROVISION_OK = 0,
   /**
-   * A NULL handle or string, text that is not UTF-8, or a value out of range.
+   * A NULL handle or required string, an empty path, text that is not
+   * UTF-8, a value out of range, or a call the handle's state does not
+   * allow (a refresh worker already runs, nothing to store before a run).
    */
   PROVISION_ERR_ARGUMENT = 1,
   /**
@@ -80,94 +89,344 @@ typedef enum {
 } provision_status;
 
 /**
- * An opaque provisioning handle: one provision file, its credentials and
- * the outcome of the last successful run. Create it with `provision_load`
- * or `provision_load_xml`, release it with `provision_free`. Calls on one
- * handle may come from any thread; `provision_free` must be the last.
+ * What a `provision_log_record_t` is about (its `kind`).
  */
-typedef struct Provision Provision;
+typedef enum provision_log_kind {
+  /**
+   * One base URL a run tried: `url`, `status`, `message`, `elapsed_ms`.
+   */
+  PROVISION_LOG_ATTEMPT = 0,
+  /**
+   * Something the host should know that fails nothing (a corrupt cache
+   * ignored, a `<provision>` section refused, a cache not written):
+   * `url` is NULL, `status` says what went wrong, `elapsed_ms` is 0.
+   */
+  PROVISION_LOG_NOTICE = 1,
+} provision_log_kind;
 
 /**
- * An addressbook as a server sent it: an immutable snapshot of the
- * `<addressbook>` document and its number of contacts. Got from
- * `provision_addressbook_fetch` or `provision_addressbook_add`, released
- * with `provision_addressbook_free`. Its strings are valid until then,
- * whatever happens to the handle. It may be read from any number of
- * threads at once; freeing it must be the last use.
+ * An opaque, immutable snapshot of an addressbook as a server sent it: the
+ * `<addressbook>` document and its number of contacts. Made by
+ * `provision_addressbook_fetch` and `provision_addressbook_add`, released by
+ * `provision_addressbook_free`; valid and unchanged until then, whatever any
+ * thread does meanwhile (`provision_free` of its handle included). May be
+ * read from any thread at the same time.
  */
 typedef struct provision_addressbook_t provision_addressbook_t;
+
+/**
+ * An opaque provisioning handle: one provision file, its credentials, its
+ * settings and the outcome of the last successful run. Made by
+ * `provision_load` or `provision_load_xml`, released by `provision_free`.
+ * Every function taking one may be called from any thread at the same time.
+ */
+typedef struct provision_t provision_t;
+
+/**
+ * An opaque, immutable snapshot of the outcome of one successful run: its
+ * merged config, source URL and provisioned sections. Made by
+ * `provision_last_outcome`, released by `provision_outcome_free`; valid and
+ * unchanged until then, whatever any thread does meanwhile (runs, the
+ * refresh worker, `provision_free` of its handle). May be read from any
+ * thread at the same time.
+ */
+typedef struct provision_outcome_t provision_outcome_t;
+
+/**
+ * One record for the host's log. In 1.x it only grows at its end: never
+ * copy it by value or allocate it on the host's side.
+ */
+typedef struct provision_log_record_t {
+  /**
+   * A `provision_log_kind` value; treat one this version does not know
+   * as a notice.
+   */
+  int kind;
+  /**
+   * For an attempt, BASE + "configuration" without credentials (no
+   * password in the userinfo, no `url`-type credentials in the query);
+   * NULL for a notice.
+   */
+  const char *url;
+  /**
+   * For an attempt: PROVISION_OK for the URL that served,
+   * PROVISION_ERR_SERVER for an `<error>` answer, PROVISION_ERR_FETCH for
+   * any other failure. For a notice: the status of what went wrong.
+   */
+  int status;
+  /**
+   * What happened, as a sentence ("ok, 1234 bytes", "server error: TEXT",
+   * "connection refused"...), scrubbed like error messages: never a
+   * password, its MD5 or a Basic token. Never NULL.
+   */
+  const char *message;
+  /**
+   * Wall time spent on that URL, redirects included; 0 for a notice.
+   */
+  uint64_t elapsed_ms;
+} provision_log_record_t;
+
+/**
+ * Hears each record of the runs on a handle; see `provision_set_logger`.
+ */
+typedef void (*provision_log_cb)(void *userdata, const struct provision_log_record_t *record);
 
 /**
  * Called by the refresh worker, on its own thread, after each attempt:
  * `status` is what `provision_run` would have returned, `changed` is 1 when
  * the merged config differs from the one before the attempt, `config` is
  * the merged config for PROVISION_OK and PROVISION_CACHED (NULL otherwise),
- * valid only during the call. Inside the callback `provision_last_error()`
- * gives the attempt's message. The callback may call any function on the
- * handle, including `provision_stop_refresh` and `provision_free`.
+ * valid only during the call (`provision_last_outcome` keeps it). Inside
+ * the callback `provision_last_error()` gives the attempt's message. The
+ * callback may call any function on the handle, `provision_stop_refresh`
+ * and `provision_free` included (see them).
  */
 typedef void (*provision_refresh_cb)(void *userdata, int status, int changed, const char *config);
-
-/**
- * Receives one record per base URL a run tries; see `provision_set_logger`.
- */
-typedef void (*provision_log_cb)(const char *url,
-                                 int status,
-                                 const char *outcome,
-                                 uint64_t elapsed_ms,
-                                 void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * Reads and validates the provision file at `provision_path` and stores a
- * new handle in `*out` (NULL after a failure).
+ * The message of the last call on this thread that returned a failure; ""
+ * when the last call succeeded.
  *
- * Returns PROVISION_OK; PROVISION_ERR_NOT_FOUND when the file does not exist
- * (provisioning is off); PROVISION_ERR_IO when it cannot be read (a folder,
- * no permission); PROVISION_ERR_FORMAT when it is malformed (the message
- * names the file, line and element) or larger than 4 MiB;
- * PROVISION_ERR_ARGUMENT for NULL or non-UTF-8 arguments.
+ * Returns: never NULL.
+ * Ownership: the library's (the calling thread's); do not free.
+ * Lifetime: until this thread's next call into the library.
+ * Threads: per thread; any thread. Never contains a password.
+ */
+const char *provision_last_error(void);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH": the same text as
+ * `PROVISION_VERSION` in the header it was built with.
+ *
+ * Returns: never NULL.
+ * Ownership: static; do not free.
+ * Lifetime: the process's.
+ * Threads: any.
+ */
+const char *provision_version(void);
+
+/**
+ * The name of a status, as in this header: "PROVISION_ERR_FETCH" for
+ * PROVISION_ERR_FETCH; "PROVISION_UNKNOWN" for a value this version does
+ * not know (treat it as a failure).
+ *
+ * Returns: never NULL.
+ * Ownership: static; do not free.
+ * Lifetime: the process's.
+ * Threads: any.
+ */
+const char *provision_status_name(int status);
+
+/**
+ * Fetches the addressbook (`GET BASE + "addressbook"`) from the base URLs in
+ * turn, as `provision_run` fetches the configuration: same credentials,
+ * fallback, redirect policy, size cap and `<error>` handling. A `304 Not
+ * Modified` to the last fetch's validators gives that addressbook again.
+ * Never deferred by an active call; never touches the configuration, its
+ * outcome, the local config or the cache.
+ *
+ * Returns: PROVISION_OK with a new snapshot in `*out`;
+ * PROVISION_ERR_RESTRICTED, without a request, when `use_addressbook` is 0
+ * in the current settings (including those a `<provision>` section
+ * brought); PROVISION_ERR_CREDENTIALS as `provision_run`;
+ * PROVISION_ERR_SERVER (the server's `<error>` text) or PROVISION_ERR_FETCH
+ * (each URL and why) when no URL served; PROVISION_ERR_ARGUMENT for a NULL
+ * `p` or `out`. `*out` is NULL after a failure.
+ * Ownership: the caller owns `*out`; release it with
+ * `provision_addressbook_free`.
+ * Lifetime: `*out` until `provision_addressbook_free`, also after
+ * `provision_free` of the handle.
+ * Threads: any, concurrently with every other call on `p` (a run in
+ * progress included: neither waits for the other). Blocks for the requests.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `out` is NULL or points to writable storage
+ * for a pointer.
+ */
+int provision_addressbook_fetch(struct provision_t *p, struct provision_addressbook_t **out);
+
+/**
+ * The whole `<addressbook>` document of `b` (UTF-8 XML). For the `stored`
+ * of `provision_addressbook_add`, an `<addressbook>` holding the one stored
+ * contact with its `<id>`.
+ *
+ * Returns: never NULL for a snapshot; NULL for NULL.
+ * Ownership: the snapshot's; do not free.
+ * Lifetime: until `provision_addressbook_free(b)`.
+ * Threads: any.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot not freed yet.
+ */
+const char *provision_addressbook_xml(const struct provision_addressbook_t *b);
+
+/**
+ * Returns: the number of `<contact>` elements of `b` (children of its
+ * root); 0 for NULL.
+ * Threads: any.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot not freed yet.
+ */
+size_t provision_addressbook_count(const struct provision_addressbook_t *b);
+
+/**
+ * Releases a snapshot. NULL is a no-op.
+ *
+ * Lifetime: the strings `provision_addressbook_xml` gave for `b` end here.
+ * Threads: any; it must be the last use of `b`.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot from this library not freed before.
+ */
+void provision_addressbook_free(struct provision_addressbook_t *b);
+
+/**
+ * Adds a contact: `POST BASE + "addressbook"` with `contact_xml`, one
+ * `<contact>` element without `<id>` (docs/addressbook.md).
+ *
+ * Never sent twice: it goes first to the base URL that served the last
+ * successful fetch, then to the others in order, moving on only when the
+ * connection failed before the request could have reached a server. When
+ * the connection broke or timed out after sending, the outcome is unknown:
+ * PROVISION_ERR_FETCH says so (fetch the addressbook to see).
+ *
+ * Returns: PROVISION_OK, and when `stored` is not NULL the server's answer
+ * in `*stored` as a one-contact addressbook, from which the new id can be
+ * read; PROVISION_ERR_RESTRICTED, without a request, when `use_addressbook`
+ * is 0 or `add` is in `restrictions` (current settings);
+ * PROVISION_ERR_FORMAT, without a request, when `contact_xml` is not one
+ * well-formed `<contact>` without `<id>` of at most 64 KiB (the message
+ * gives line and column); PROVISION_ERR_CREDENTIALS; PROVISION_ERR_SERVER
+ * with the server's `<error>` text; PROVISION_ERR_FETCH otherwise;
+ * PROVISION_ERR_ARGUMENT for a NULL `p` or `contact_xml`. `*stored` is
+ * NULL after a failure.
+ * Ownership: `contact_xml` is read during the call only; the caller owns
+ * `*stored` (release it with `provision_addressbook_free`).
+ * Lifetime: `*stored` as a fetched snapshot.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_xml` is NULL or a NUL-terminated
+ * string; `stored` is NULL or points to writable storage for a pointer.
+ */
+int provision_addressbook_add(struct provision_t *p,
+                              const char *contact_xml,
+                              struct provision_addressbook_t **stored);
+
+/**
+ * Replaces contact `contact_id` with `contact_xml`: `PUT BASE +
+ * "addressbook/ID"`, the id percent-encoded as one path segment.
+ * `contact_xml` is one `<contact>`; an `<id>` in it, if any, must equal
+ * `contact_id`. Never sent twice, as `provision_addressbook_add`.
+ *
+ * Returns: as `provision_addressbook_add` (RESTRICTED when `update` is
+ * restricted), and PROVISION_ERR_ARGUMENT for a NULL or empty
+ * `contact_id`, one over 1024 bytes, or "." and "..".
+ * Ownership: the strings are read during the call only.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_id` and `contact_xml` are NULL or
+ * NUL-terminated strings.
+ */
+int provision_addressbook_update(struct provision_t *p,
+                                 const char *contact_id,
+                                 const char *contact_xml);
+
+/**
+ * Deletes contact `contact_id`: `DELETE BASE + "addressbook/ID"`. Never
+ * sent twice, as `provision_addressbook_add`.
+ *
+ * Returns: as `provision_addressbook_update` (RESTRICTED when `delete` is
+ * restricted).
+ * Ownership: `contact_id` is read during the call only.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_id` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_addressbook_delete(struct provision_t *p, const char *contact_id);
+
+/**
+ * Reads and validates the provision file at `provision_path` and stores a
+ * new handle in `*out`.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_NOT_FOUND when the file does not
+ * exist (provisioning is off); PROVISION_ERR_IO when it cannot be read (a
+ * folder, no permission); PROVISION_ERR_FORMAT when it is malformed (the
+ * message names the file, line and element) or larger than 4 MiB;
+ * PROVISION_ERR_ARGUMENT for a NULL, empty or non-UTF-8 path or a NULL `out`.
+ * Ownership: `*out` is the caller's, released with `provision_free`; it is
+ * NULL after a failure.
+ * Threads: any.
  *
  * # Safety
  * `provision_path` is NULL or a NUL-terminated string; `out` is NULL or
  * points to writable storage for a pointer.
  */
-int provision_load(const char *provision_path, Provision **out);
+int provision_load(const char *provision_path, struct provision_t **out);
 
 /**
  * As `provision_load`, from the text of a provision file held in memory.
  *
+ * Returns: as `provision_load`, without the file errors; PROVISION_ERR_FORMAT
+ * names "provision XML" instead of a file.
+ * Ownership: as `provision_load`; `provision_xml` stays the caller's.
+ * Threads: any.
+ *
  * # Safety
  * As `provision_load`.
  */
-int provision_load_xml(const char *provision_xml, Provision **out);
+int provision_load_xml(const char *provision_xml, struct provision_t **out);
 
 /**
- * Releases a handle and every string it handed out. NULL is a no-op.
- * A refresh worker is stopped first, as by `provision_stop_refresh`. It may
- * be called from inside the refresh callback (then the worker ends when the
- * callback returns); the handle must not be used after it.
+ * Releases the caller's handle. NULL is a no-op.
+ *
+ * First the refresh worker is stopped and, from any other thread than its
+ * own, joined: no refresh callback runs after this returns. Then the
+ * handle is released; what it holds is freed once no call on it is under
+ * way any more (a call in progress on another thread keeps it until it
+ * returns). Strings from `provision_config`/`provision_source_url` are
+ * invalid after this; outcomes from `provision_last_outcome` stay valid
+ * until `provision_outcome_free`.
+ *
+ * Inside the handle's own refresh callback it tells the worker to stop and
+ * returns at once; the worker ends, and the handle goes, when the callback
+ * returns. Inside the handle's log callback it tells the worker to stop and
+ * returns; the handle goes (and the worker is joined) when the run that
+ * called the logger returns. In both, the callback must not use `p` after.
+ *
+ * Ownership: `p` is the library's again; never use it after.
+ * Threads: any, once per handle, after every other call on `p` has
+ * returned or from inside one of its callbacks.
  *
  * # Safety
  * `p` is NULL or a handle from `provision_load*` not freed before.
  */
-void provision_free(Provision *p);
+void provision_free(struct provision_t *p);
 
 /**
  * Sets the credentials to send, overriding the file's `user`/`password`.
  * Required before `provision_run` when `user_input_authentication` is 1.
- * With `basic` authentication a user name containing ':' is
- * PROVISION_ERR_ARGUMENT (RFC 7617 cannot carry it).
  * The password is kept in memory only and never appears in a message.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for NULL or non-UTF-8
+ * arguments, or, with `basic` authentication, a user name containing ':'
+ * (RFC 7617 cannot carry it).
+ * Ownership: the strings stay the caller's (copied).
+ * Threads: any; a run already under way keeps the credentials it started with.
  *
  * # Safety
  * `p` is NULL or a live handle; `user` and `password` are NULL or
  * NUL-terminated strings.
  */
-int provision_set_credentials(Provision *p, const char *user, const char *password);
+int provision_set_credentials(struct provision_t *p, const char *user, const char *password);
 
 /**
  * Sets the timeouts of every later request on this handle: `connect_ms`
@@ -175,13 +434,14 @@ int provision_set_credentials(Provision *p, const char *user, const char *passwo
  * whole request including the body. A URL that takes longer fails and the
  * next one is tried. Defaults: 5000 and 30000.
  *
- * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or a zero
- * value.
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or a
+ * zero value.
+ * Threads: any; a run already under way keeps its timeouts.
  *
  * # Safety
  * `p` is NULL or a live handle.
  */
-int provision_set_timeouts(Provision *p, unsigned int connect_ms, unsigned int total_ms);
+int provision_set_timeouts(struct provision_t *p, unsigned int connect_ms, unsigned int total_ms);
 
 /**
  * Trusts the certificates in the PEM file at `pem_path` (an operator's
@@ -189,16 +449,17 @@ int provision_set_timeouts(Provision *p, unsigned int connect_ms, unsigned int t
  * goes back to the system's store alone (the default). The file is read
  * during this call; host names are always verified.
  *
- * Returns PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
+ * Returns: PROVISION_OK; PROVISION_ERR_IO when the file cannot be read;
  * PROVISION_ERR_FORMAT when it holds no PEM certificate or is larger than
- * 4 MiB; PROVISION_ERR_ARGUMENT
- * for a NULL handle or a non-UTF-8 path. After a failure the trusted
- * certificates are unchanged.
+ * 4 MiB; PROVISION_ERR_ARGUMENT for a NULL handle or an empty or non-UTF-8
+ * path. After a failure the trusted certificates are unchanged.
+ * Ownership: `pem_path` stays the caller's.
+ * Threads: any; a run already under way keeps its trust.
  *
  * # Safety
  * `p` is NULL or a live handle; `pem_path` is NULL or a NUL-terminated string.
  */
-int provision_set_ca_file(Provision *p, const char *pem_path);
+int provision_set_ca_file(struct provision_t *p, const char *pem_path);
 
 /**
  * Provisions: reads the local config at `local_config_path` (NULL or a
@@ -206,60 +467,37 @@ int provision_set_ca_file(Provision *p, const char *pem_path);
  * and merges the first usable answer into the local config. Nothing is
  * written to disk; see `provision_store_local`.
  *
- * Returns PROVISION_OK; PROVISION_ERR_CREDENTIALS before any request when
- * credentials are needed and missing; PROVISION_ERR_FORMAT or
- * PROVISION_ERR_IO for a bad local config (malformed, unreadable or larger
- * than 64 MiB; nothing is fetched);
- * PROVISION_ERR_SERVER when a server answered `<error>` (the last error is
- * exactly its text, to show the user); PROVISION_ERR_FETCH when every URL
- * failed otherwise (the last error lists each URL and why). A failed run
- * leaves the previous outcome in place.
- *
  * While a call is active (`provision_set_call_active`) it returns
  * PROVISION_ERR_DEFERRED at once and makes no request. When every URL
  * fails and a cache is set (`provision_set_cache`) and holds sections, they
  * are merged instead and it returns PROVISION_CACHED: the config is usable,
- * `provision_source_url` is NULL and the last error still says why each URL
- * failed. A later run asks the URL that served the last answer with
+ * the outcome's source URL is NULL and the last error still says why each
+ * URL failed. A later run asks the URL that served the last answer with
  * `If-None-Match`/`If-Modified-Since` from its `ETag`/`Last-Modified`;
  * `304 Not Modified` is success with that answer merged again. When
  * `provision` is significant, a valid `<provision>` section in the answer
  * replaces the handle's settings (base URLs, options, significant
  * sections) from the next run on.
  *
+ * Returns: PROVISION_OK or PROVISION_CACHED (a new outcome is in place, see
+ * `provision_last_outcome`); PROVISION_ERR_CREDENTIALS before any request
+ * when credentials are needed and missing; PROVISION_ERR_FORMAT or
+ * PROVISION_ERR_IO for a bad local config (malformed, unreadable or larger
+ * than 64 MiB; nothing is fetched); PROVISION_ERR_SERVER when a server
+ * answered `<error>` (the last error is exactly its text, to show the
+ * user); PROVISION_ERR_FETCH when every URL failed otherwise (the last
+ * error lists each URL and why); PROVISION_ERR_ARGUMENT for a NULL handle
+ * or an empty or non-UTF-8 path. A failed run leaves the previous outcome
+ * in place.
+ * Ownership: `local_config_path` stays the caller's.
+ * Threads: any; runs on one handle (the worker's included) take turns.
+ * The logger is called on this thread before it returns.
+ *
  * # Safety
  * `p` is NULL or a live handle; `local_config_path` is NULL or a
  * NUL-terminated string.
  */
-int provision_run(Provision *p, const char *local_config_path);
-
-/**
- * The merged config of the last successful run, or NULL before one (or for
- * a NULL handle). Owned by the handle.
- *
- * # Safety
- * `p` is NULL or a live handle.
- */
-const char *provision_config(const Provision *p);
-
-/**
- * The base URL, as written in the provision file, that served the last
- * successful run; NULL before one, and when the last-known-good cache
- * served it (PROVISION_CACHED). Owned by the handle.
- *
- * # Safety
- * `p` is NULL or a live handle.
- */
-const char *provision_source_url(const Provision *p);
-
-/**
- * 1 if the last successful run provisioned `section` (it is significant and
- * the answer held it), else 0, also for NULL arguments.
- *
- * # Safety
- * `p` is NULL or a live handle; `section` is NULL or a NUL-terminated string.
- */
-int provision_is_provisioned(const Provision *p, const char *section);
+int provision_run(struct provision_t *p, const char *local_config_path);
 
 /**
  * Writes `config_xml` (NULL: the merged config of the last run) to
@@ -267,41 +505,222 @@ int provision_is_provisioned(const Provision *p, const char *section);
  * provisioned. The write is atomic (temp file, fsync, rename); a new file
  * gets mode 0600, an existing one keeps its mode.
  *
- * Returns PROVISION_OK; PROVISION_ERR_FORMAT when `config_xml` is malformed;
- * PROVISION_ERR_IO when the file cannot be written (the old one is kept);
- * PROVISION_ERR_ARGUMENT for NULL arguments, or NULL `config_xml` before any
- * successful run.
+ * Returns: PROVISION_OK; PROVISION_ERR_FORMAT when `config_xml` is
+ * malformed; PROVISION_ERR_IO when the file cannot be written (the old one
+ * is kept); PROVISION_ERR_ARGUMENT for a NULL handle, a NULL or empty path,
+ * or a NULL `config_xml` before any successful run.
+ * Ownership: the strings stay the caller's.
+ * Threads: any.
  *
  * # Safety
  * `p` is NULL or a live handle; the strings are NULL or NUL-terminated.
  */
-int provision_store_local(const Provision *p,
+int provision_store_local(const struct provision_t *p,
                           const char *config_xml,
                           const char *local_config_path);
 
 /**
- * The message of the last call on this thread that returned a failure; ""
- * when the last call succeeded. Never NULL. Owned by the thread, valid until
- * its next call into the library. Never contains a password.
+ * Keeps a last-known-good cache at `cache_path` (NULL: none): after each
+ * successful run the answer's provisioned sections are written there
+ * (atomically, mode 0600 for a new file), and when every URL fails they
+ * are merged instead (PROVISION_CACHED). A cache that cannot be read or is
+ * corrupt is ignored, never fatal: the logger hears a PROVISION_LOG_NOTICE.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or an
+ * empty or non-UTF-8 path.
+ * Ownership: `cache_path` stays the caller's (copied).
+ * Threads: any.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `cache_path` is NULL or a NUL-terminated
+ * string.
  */
-const char *provision_last_error(void);
+int provision_set_cache(struct provision_t *p, const char *cache_path);
 
 /**
- * The library's version, e.g. "0.1.0". Static.
+ * Writes the handle's current settings, including what a server's
+ * `<provision>` section changed, as a provision file at `provision_path`:
+ * atomically, mode 0600 for a new file (it may hold a password). Credentials
+ * from `provision_set_credentials` are not written.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_IO when it cannot be written (the
+ * old file is kept); PROVISION_ERR_ARGUMENT for a NULL handle or a NULL,
+ * empty or non-UTF-8 path.
+ * Ownership: `provision_path` stays the caller's.
+ * Threads: any.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `provision_path` is NULL or a
+ * NUL-terminated string.
  */
-const char *provision_version(void);
+int provision_save(const struct provision_t *p, const char *provision_path);
 
 /**
- * Tells the library whether any call is up (`active` non-zero) or none is
- * (0). While a call is up, `provision_run` returns PROVISION_ERR_DEFERRED
- * and the refresh worker makes no request; a refresh that fell due during
- * the call runs once right after `provision_set_call_active(p, 0)`.
- * A request already under way when the call starts is finished.
+ * Sets the `User-Agent` header of the requests of later runs; NULL
+ * restores the default, "libprovision/" followed by `provision_version()`.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
+ * value that is empty or holds anything but printable ASCII.
+ * Ownership: `user_agent` stays the caller's (copied).
+ * Threads: any; a run already under way keeps its User-Agent.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_set_user_agent(struct provision_t *p, const char *user_agent);
+
+/**
+ * Sets the function that hears each base URL a run tries, and each notice,
+ * so that they reach the host's own log; NULL `cb` removes it.
+ *
+ * `cb(userdata, record)` is called once per URL tried, in order
+ * (PROVISION_LOG_ATTEMPT), and once per notice (PROVISION_LOG_NOTICE); see
+ * `provision_log_record_t`. `userdata` is passed untouched.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+ * Lifetime: `record` and its strings are valid only during the call.
+ * `userdata` must stay usable until the logger is replaced or removed and
+ * every run that started with it has returned (a run under way keeps the
+ * logger it started with), or until `provision_free`.
+ * Threads: `cb` is called on the thread running the run (the caller of
+ * `provision_run`, or the refresh worker), before the run returns, never
+ * concurrently for one handle. It must return normally (no longjmp, no C++
+ * exception crossing it). It may call functions on the handle except
+ * `provision_run` (which would wait for itself); `provision_free` and
+ * `provision_stop_refresh` there only tell the worker to stop (see them).
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `cb` is NULL or a function with this
+ * signature that may be called as described.
+ */
+int provision_set_logger(struct provision_t *p, provision_log_cb cb, void *userdata);
+
+/**
+ * The merged config of the last successful run (PROVISION_OK or
+ * PROVISION_CACHED), or NULL before one and for a NULL handle.
+ *
+ * Ownership: the library's; do not free.
+ * Lifetime: until this same thread calls `provision_config` or
+ * `provision_source_url` on the same handle again, or `provision_free`.
+ * Other threads' calls (runs, the worker, readers) never invalidate it.
+ * Threads: any. To keep an outcome across calls, or to hand it to another
+ * thread, use `provision_last_outcome`.
  *
  * # Safety
  * `p` is NULL or a live handle.
  */
-int provision_set_call_active(Provision *p, int active);
+const char *provision_config(const struct provision_t *p);
+
+/**
+ * The base URL, as written in the provision file, that served the last
+ * successful run; NULL before one, when the last-known-good cache served it
+ * (PROVISION_CACHED), and for a NULL handle.
+ *
+ * Ownership and lifetime: as `provision_config`.
+ * Threads: any.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+const char *provision_source_url(const struct provision_t *p);
+
+/**
+ * Returns: 1 if the last successful run provisioned `section` (it is
+ * significant and the answer held it), else 0, also for NULL arguments.
+ * Threads: any.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `section` is NULL or a NUL-terminated string.
+ */
+int provision_is_provisioned(const struct provision_t *p, const char *section);
+
+/**
+ * A snapshot of the outcome of the handle's last successful run
+ * (PROVISION_OK or PROVISION_CACHED).
+ *
+ * Returns: NULL before a successful run and for a NULL handle.
+ * Ownership: the caller's; release it with `provision_outcome_free`.
+ * Lifetime: until `provision_outcome_free`, also after `provision_free`
+ * of the handle; it never changes (a later run makes a new outcome).
+ * Threads: any; the outcome may be read from any thread at the same time.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+struct provision_outcome_t *provision_last_outcome(const struct provision_t *p);
+
+/**
+ * The merged config of the outcome.
+ *
+ * Returns: never NULL for an outcome; NULL for NULL.
+ * Ownership: the outcome's; do not free.
+ * Lifetime: until `provision_outcome_free(o)`.
+ * Threads: any.
+ *
+ * # Safety
+ * `o` is NULL or an outcome not freed yet.
+ */
+const char *provision_outcome_config(const struct provision_outcome_t *o);
+
+/**
+ * The base URL, as written in the provision file, that served the outcome.
+ *
+ * Returns: NULL when the last-known-good cache served it (PROVISION_CACHED),
+ * and for NULL.
+ * Ownership and lifetime: as `provision_outcome_config`.
+ * Threads: any.
+ *
+ * # Safety
+ * `o` is NULL or an outcome not freed yet.
+ */
+const char *provision_outcome_source_url(const struct provision_outcome_t *o);
+
+/**
+ * The significant sections the outcome provisioned, comma-separated, in the
+ * order of the provision file's `significant_sections` (e.g.
+ * "accounts,codecs"); "" when none.
+ *
+ * Returns: never NULL for an outcome; NULL for NULL.
+ * Ownership and lifetime: as `provision_outcome_config`.
+ * Threads: any.
+ *
+ * # Safety
+ * `o` is NULL or an outcome not freed yet.
+ */
+const char *provision_outcome_provisioned(const struct provision_outcome_t *o);
+
+/**
+ * Returns: 1 if the outcome provisioned `section`, else 0, also for NULL
+ * arguments.
+ * Threads: any.
+ *
+ * # Safety
+ * `o` is NULL or an outcome not freed yet; `section` is NULL or a
+ * NUL-terminated string.
+ */
+int provision_outcome_is_provisioned(const struct provision_outcome_t *o, const char *section);
+
+/**
+ * Returns: 1 if the last-known-good cache served the outcome (the run
+ * returned PROVISION_CACHED), 0 if a server did, and 0 for NULL.
+ * Threads: any.
+ *
+ * # Safety
+ * `o` is NULL or an outcome not freed yet.
+ */
+int provision_outcome_from_cache(const struct provision_outcome_t *o);
+
+/**
+ * Releases an outcome and its strings. NULL is a no-op.
+ *
+ * Ownership: `o` is the library's again; never use it or its strings after.
+ * Threads: any, once per outcome, after every other call on it has returned.
+ *
+ * # Safety
+ * `o` is NULL or an outcome from `provision_last_outcome` not freed before.
+ */
+void provision_outcome_free(struct provision_outcome_t *o);
 
 /**
  * Starts the handle's refresh worker: a background thread that runs
@@ -316,219 +735,55 @@ int provision_set_call_active(Provision *p, int active);
  * The worker never writes the local config (it does write the cache, if
  * one is set).
  *
- * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
- * a worker already runs, or for NULL/non-UTF-8 arguments.
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
+ * a worker already runs, or for a NULL handle or an empty or non-UTF-8
+ * path.
+ * Ownership: `local_config_path` stays the caller's (copied).
+ * Lifetime: `cb` and `userdata` must stay usable from the worker thread
+ * until `provision_stop_refresh` or `provision_free` returns.
+ * Threads: any; `cb` runs on the worker thread, one call at a time.
  *
  * # Safety
  * `p` is NULL or a live handle; `local_config_path` is NULL or a
- * NUL-terminated string; `cb` and `userdata` stay usable from another
- * thread until `provision_stop_refresh` or `provision_free` returns.
+ * NUL-terminated string; `cb` is NULL or a function with this signature.
  */
-int provision_start_refresh(Provision *p,
+int provision_start_refresh(struct provision_t *p,
                             const char *local_config_path,
                             provision_refresh_cb cb,
                             void *userdata);
 
 /**
- * Sets the function that hears about each base URL a run tries, so that
- * attempts reach the host's own log; NULL `cb` removes it.
- *
- * `cb(url, status, outcome, elapsed_ms, userdata)` is called once per URL
- * tried, in order, with:
- * - `url`: BASE + "configuration" without credentials (no password in the
- *   userinfo, no `url`-type credentials in the query);
- * - `status`: PROVISION_OK for the URL that served, PROVISION_ERR_SERVER for
- *   an `<error>` answer, PROVISION_ERR_FETCH for any other failure;
- * - `outcome`: what happened, as a sentence ("ok, 1234 bytes",
- *   "server error: TEXT", "connection refused"...), scrubbed like error
- *   messages: never a password, its MD5 or a Basic token;
- * - `elapsed_ms`: the wall time spent on that URL, redirects included;
- * - `userdata`: as given here, untouched.
- *
- * Threads: `cb` is called on the thread running `provision_run`, before
- * that call returns; never concurrently for one handle. The strings are
- * valid only during the call. `cb` must return normally (no longjmp, no C++
- * exception crossing it) and must not call `provision_run` or
- * `provision_free` on the same handle. A run already under way keeps the
- * logger it started with; `userdata` must stay valid until the logger is
- * replaced or removed and such a run has returned, or until
- * `provision_free`.
- *
- * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
- *
- * # Safety
- * `p` is NULL or a live handle; `cb` is NULL or a function with this
- * signature that may be called as described.
- */
-int provision_set_logger(Provision *p, provision_log_cb cb, void *userdata);
-
-/**
  * Stops the refresh worker and returns once it has stopped: promptly, not
  * after a period or a back-off (an attempt under way is finished first;
- * its callback is not made). No callback is made after it returns. Called
- * from inside the callback it returns at once and the worker ends when the
- * callback returns. PROVISION_OK also when no worker runs.
+ * its callback is not made). No refresh callback is made after it
+ * returns. Called from inside the refresh callback, or inside the
+ * handle's log callback, it only tells the worker to stop and returns at
+ * once: the worker ends when the callback (or the run) returns, and a later
+ * stop, start or free joins it.
+ *
+ * Returns: PROVISION_OK, also when no worker runs; PROVISION_ERR_ARGUMENT
+ * for a NULL handle.
+ * Threads: any.
  *
  * # Safety
  * `p` is NULL or a live handle.
  */
-int provision_stop_refresh(Provision *p);
+int provision_stop_refresh(struct provision_t *p);
 
 /**
- * Keeps a last-known-good cache at `cache_path` (NULL: none): after each
- * successful run the answer's provisioned sections are written there
- * (atomically, mode 0600 for a new file), and when every URL fails they
- * are merged instead (PROVISION_CACHED). A cache that cannot be read or is
- * corrupt is ignored with a line on stderr, never fatal.
+ * Tells the library whether any call is up (`active` non-zero) or none is
+ * (0). While a call is up, `provision_run` returns PROVISION_ERR_DEFERRED
+ * and the refresh worker makes no request; a refresh that fell due during
+ * the call runs once right after `provision_set_call_active(p, 0)`.
+ * A request already under way when the call starts is finished.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
+ * Threads: any.
  *
  * # Safety
- * `p` is NULL or a live handle; `cache_path` is NULL or a NUL-terminated
- * string.
+ * `p` is NULL or a live handle.
  */
-int provision_set_cache(Provision *p, const char *cache_path);
-
-/**
- * Writes the handle's current settings, including what a server's
- * `<provision>` section changed, as a provision file at `provision_path`:
- * atomically, mode 0600 for a new file (it may hold a password). Credentials
- * from `provision_set_credentials` are not written.
- *
- * Returns PROVISION_OK; PROVISION_ERR_IO when it cannot be written (the old
- * file is kept); PROVISION_ERR_ARGUMENT for NULL arguments.
- *
- * # Safety
- * `p` is NULL or a live handle; `provision_path` is NULL or a
- * NUL-terminated string.
- */
-int provision_save(const Provision *p, const char *provision_path);
-
-/**
- * Sets the `User-Agent` header of the requests of later runs; NULL
- * restores the default, "libprovision/" followed by `provision_version()`.
- *
- * Returns PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, or a
- * value that is empty or holds anything but printable ASCII.
- *
- * # Safety
- * `p` is NULL or a live handle; `user_agent` is NULL or a NUL-terminated
- * string.
- */
-int provision_set_user_agent(Provision *p, const char *user_agent);
-
-/**
- * Fetches the addressbook (`GET BASE + "addressbook"`, docs/addressbook.md)
- * from the base URLs in turn, as `provision_run` fetches the configuration
- * (same credentials, fallback, redirect policy, size cap), and stores a new
- * snapshot in `*out` (NULL after a failure). A `304 Not Modified` to the
- * last fetch's validators gives a snapshot of that addressbook again.
- *
- * Returns PROVISION_OK; PROVISION_ERR_RESTRICTED, without a request, when
- * `use_addressbook` is 0 in the current settings; PROVISION_ERR_CREDENTIALS
- * as `provision_run`; PROVISION_ERR_SERVER (the server's `<error>` text)
- * or PROVISION_ERR_FETCH (each URL and why) when no URL served;
- * PROVISION_ERR_ARGUMENT for a NULL `p` or `out`.
- *
- * Ownership: the caller owns `*out` and releases it with
- * `provision_addressbook_free`. Never deferred by an active call; never
- * touches the configuration, its outcome, the local config or the cache.
- * Threads: any thread, concurrently with other calls on `p` (a running
- * `provision_run` included); it blocks for the requests.
- *
- * # Safety
- * `p` is NULL or a live handle; `out` is NULL or points to writable storage
- * for a pointer.
- */
-int provision_addressbook_fetch(Provision *p, provision_addressbook_t **out);
-
-/**
- * The whole `<addressbook>` document of `b` (UTF-8 XML); NULL when `b` is
- * NULL. For `provision_addressbook_add`'s `stored`, an `<addressbook>`
- * holding the one stored contact with its `<id>`.
- *
- * Ownership and lifetime: owned by `b`, valid until
- * `provision_addressbook_free(b)`. Threads: any.
- *
- * # Safety
- * `b` is NULL or a live snapshot.
- */
-const char *provision_addressbook_xml(const provision_addressbook_t *b);
-
-/**
- * The number of `<contact>` elements of `b` (children of its root); 0 when
- * `b` is NULL. Threads: any.
- *
- * # Safety
- * `b` is NULL or a live snapshot.
- */
-size_t provision_addressbook_count(const provision_addressbook_t *b);
-
-/**
- * Releases a snapshot and its strings. NULL is a no-op. It must be the
- * last use of `b`, on any thread.
- *
- * # Safety
- * `b` is NULL or a snapshot from this library not freed before.
- */
-void provision_addressbook_free(provision_addressbook_t *b);
-
-/**
- * Adds a contact: `POST BASE + "addressbook"` with `contact_xml`, one
- * `<contact>` element without `<id>` (docs/addressbook.md). When `stored`
- * is not NULL it receives (NULL after a failure) the server's answer as a
- * one-contact addressbook snapshot, from which the new id can be read.
- *
- * The request is never sent twice: it goes first to the base URL that
- * served the last successful fetch, and on to the next URL only when the
- * connection failed before it could have reached a server. If the
- * connection broke or timed out after sending, it returns
- * PROVISION_ERR_FETCH with a message saying the outcome is unknown.
- *
- * Returns PROVISION_OK; PROVISION_ERR_RESTRICTED, without a request, when
- * `use_addressbook` is 0 or `add` is in `restrictions` (current settings);
- * PROVISION_ERR_FORMAT, without a request, when `contact_xml` is not one
- * well-formed `<contact>` without `<id>` of at most 64 KiB (the message
- * gives line and column); PROVISION_ERR_CREDENTIALS; PROVISION_ERR_SERVER
- * with the server's `<error>` text; PROVISION_ERR_FETCH otherwise;
- * PROVISION_ERR_ARGUMENT for a NULL `p` or `contact_xml`.
- *
- * Ownership: `contact_xml` is only read during the call; the caller owns
- * `*stored` (release with `provision_addressbook_free`). Threads: as
- * `provision_addressbook_fetch`.
- *
- * # Safety
- * `p` is NULL or a live handle; `contact_xml` is NULL or a NUL-terminated
- * string; `stored` is NULL or points to writable storage for a pointer.
- */
-int provision_addressbook_add(Provision *p,
-                              const char *contact_xml,
-                              provision_addressbook_t **stored);
-
-/**
- * Replaces contact `contact_id` with `contact_xml`: `PUT BASE +
- * "addressbook/ID"`, the id percent-encoded. `contact_xml` is one
- * `<contact>`; an `<id>` in it, if any, must equal `contact_id`.
- *
- * Returns as `provision_addressbook_add` (RESTRICTED when `update` is
- * restricted), and PROVISION_ERR_ARGUMENT for an empty `contact_id`, one
- * over 1024 bytes, or "." and "..". Never sent twice, as there.
- *
- * # Safety
- * `p` is NULL or a live handle; `contact_id` and `contact_xml` are NULL or
- * NUL-terminated strings.
- */
-int provision_addressbook_update(Provision *p, const char *contact_id, const char *contact_xml);
-
-/**
- * Deletes contact `contact_id`: `DELETE BASE + "addressbook/ID"`.
- *
- * Returns as `provision_addressbook_update` (RESTRICTED when `delete` is
- * restricted). Never sent twice, as `provision_addressbook_add`.
- *
- * # Safety
- * `p` is NULL or a live handle; `contact_id` is NULL or a NUL-terminated
- * string.
- */
-int provision_addressbook_delete(Provision *p, const char *contact_id);
+int provision_set_call_active(struct provision_t *p, int active);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,11 +1,11 @@
 # Packaging, included by the Makefile: install, the ABI check, the Debian
 # packages and the Python package.
 
-# The crate's version (provision_version(), the .pc file, the packages) and
-# the ABI version (the file name libprovision.so.$(ABI_VERSION) and the
-# SONAME libprovision.so.$(ABI_MAJOR)), both from Cargo.toml.
+# The one version, the crate's (Cargo.toml): provision_version(), the .pc
+# file, the packages, the file name libprovision.so.$(ABI_VERSION) and the
+# SONAME libprovision.so.$(ABI_MAJOR) (docs/ABI.md).
 VERSION     := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
-ABI_VERSION := $(shell sed -n '/^\[package\.metadata\.capi\.library\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+ABI_VERSION := $(VERSION)
 ABI_MAJOR   := $(firstword $(subst ., ,$(ABI_VERSION)))
 SONAME       = libprovision.so.$(ABI_MAJOR)
 

@@ -15,7 +15,9 @@ use std::fmt;
 pub enum Status {
     /// Success.
     PROVISION_OK = 0,
-    /// A NULL handle or string, text that is not UTF-8, or a value out of range.
+    /// A NULL handle or required string, an empty path, text that is not
+    /// UTF-8, a value out of range, or a call the handle's state does not
+    /// allow (a refresh worker already runs, nothing to store before a run).
     PROVISION_ERR_ARGUMENT = 1,
     /// The provision file does not exist: provisioning is off.
     PROVISION_ERR_NOT_FOUND = 2,
@@ -40,6 +42,48 @@ pub enum Status {
     /// (`use_addressbook` is 0, or the manipulation is listed in its
     /// `restrictions`): no request was made.
     PROVISION_ERR_RESTRICTED = 11,
+}
+
+impl Status {
+    /// Every status, for [`from_c`](Self::from_c): a new status goes here too
+    /// (the ffi tests check this list against the header).
+    pub const ALL: [Status; 12] = [
+        Status::PROVISION_OK,
+        Status::PROVISION_ERR_ARGUMENT,
+        Status::PROVISION_ERR_NOT_FOUND,
+        Status::PROVISION_ERR_IO,
+        Status::PROVISION_ERR_FORMAT,
+        Status::PROVISION_ERR_CREDENTIALS,
+        Status::PROVISION_ERR_SERVER,
+        Status::PROVISION_ERR_FETCH,
+        Status::PROVISION_ERR_DEFERRED,
+        Status::PROVISION_ERR_INTERNAL,
+        Status::PROVISION_CACHED,
+        Status::PROVISION_ERR_RESTRICTED,
+    ];
+
+    /// The status with this C value, if this version knows it.
+    pub fn from_c(value: i32) -> Option<Status> {
+        Self::ALL.into_iter().find(|s| *s as i32 == value)
+    }
+
+    /// The status's C name, as in the header.
+    pub fn c_name(self) -> &'static std::ffi::CStr {
+        match self {
+            Status::PROVISION_OK => c"PROVISION_OK",
+            Status::PROVISION_ERR_ARGUMENT => c"PROVISION_ERR_ARGUMENT",
+            Status::PROVISION_ERR_NOT_FOUND => c"PROVISION_ERR_NOT_FOUND",
+            Status::PROVISION_ERR_IO => c"PROVISION_ERR_IO",
+            Status::PROVISION_ERR_FORMAT => c"PROVISION_ERR_FORMAT",
+            Status::PROVISION_ERR_CREDENTIALS => c"PROVISION_ERR_CREDENTIALS",
+            Status::PROVISION_ERR_SERVER => c"PROVISION_ERR_SERVER",
+            Status::PROVISION_ERR_FETCH => c"PROVISION_ERR_FETCH",
+            Status::PROVISION_ERR_DEFERRED => c"PROVISION_ERR_DEFERRED",
+            Status::PROVISION_ERR_INTERNAL => c"PROVISION_ERR_INTERNAL",
+            Status::PROVISION_CACHED => c"PROVISION_CACHED",
+            Status::PROVISION_ERR_RESTRICTED => c"PROVISION_ERR_RESTRICTED",
+        }
+    }
 }
 
 /// A status and the message a user or an admin can act on. Messages name the

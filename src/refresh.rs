@@ -26,6 +26,16 @@ const BACKOFF_FACTOR: u32 = 2;
 /// each retry waits longer than the one before.
 const JITTER_LOW: f64 = 0.75;
 
+thread_local! {
+    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is a refresh worker (whose panics are caught and
+/// reported as INTERNAL, so a panic hook may keep quiet about them).
+pub fn on_worker_thread() -> bool {
+    ON_WORKER.try_with(std::cell::Cell::get).unwrap_or(false)
+}
+
 /// What the worker calls after each attempt, on its own thread.
 pub type Callback = Box<dyn FnMut(&Result<Report>) + Send>;
 
@@ -67,7 +77,10 @@ impl Refresher {
             .name("provision-refresh".into())
             .spawn({
                 let shared = shared.clone();
-                move || work(&shared, local_config, callback)
+                move || {
+                    ON_WORKER.set(true);
+                    work(&shared, local_config, callback)
+                }
             })
             .map_err(|e| Error::new(Status::PROVISION_ERR_INTERNAL, format!("cannot start the refresh worker: {e}")))?;
         Ok(Refresher { worker: thread.thread().id(), shared, thread: Some(thread) })

@@ -2,7 +2,7 @@
 //
 //     #include <provision.hpp>
 //
-//     provision::Provision p = provision::Provision::load("/opt/softphone/provision.conf");
+//     provision::provision_t p = provision::provision_t::load("/opt/softphone/provision.conf");
 //     p.set_logger([](const provision::Attempt& a) { log(a.url, a.outcome, a.elapsed_ms); });
 //     p.set_cache("/home/me/.softphone/provision-cache.xml");
 //     if (p.run("/home/me/.softphone/Config.xml") == PROVISION_CACHED)  // throws provision::Error
@@ -136,10 +136,12 @@ inline std::optional<std::string> copy(const char* text) {
     return text != nullptr ? std::optional<std::string>(text) : std::nullopt;
 }
 
-inline void log_trampoline(const char* url, int status, const char* outcome, std::uint64_t elapsed_ms,
-                           void* userdata) noexcept {
+inline void log_trampoline(void* userdata, const provision_log_record_t* record) noexcept {
+    // Notices reach the Logger once it takes records (issue 9, step 2).
+    if (record->kind != PROVISION_LOG_ATTEMPT) return;
     try {
-        const Attempt attempt{url, static_cast<provision_status>(status), outcome, elapsed_ms};
+        const Attempt attempt{record->url != nullptr ? record->url : "", static_cast<provision_status>(record->status),
+                              record->message, record->elapsed_ms};
         (*static_cast<const Logger*>(userdata))(attempt);
     } catch (...) {
         // A host's logger must not break provisioning, and must not unwind into C.
@@ -198,14 +200,14 @@ public:
     /// when it is malformed (the message names the file, line and element) or
     /// larger than 4 MiB.
     static Provision load(const std::string& provision_path) {
-        ::Provision* raw = nullptr;
+        ::provision_t* raw = nullptr;
         detail::check(provision_load(provision_path.c_str(), &raw));
         return Provision(raw);
     }
 
     /// As load, from the text of a provision file.
     static Provision from_xml(const std::string& provision_xml) {
-        ::Provision* raw = nullptr;
+        ::provision_t* raw = nullptr;
         detail::check(provision_load_xml(provision_xml.c_str(), &raw));
         return Provision(raw);
     }
@@ -359,10 +361,10 @@ public:
     void reset_user_agent() { detail::check(provision_set_user_agent(handle_, nullptr)); }
 
     /// The C handle, still owned by this object, for calls not wrapped here.
-    ::Provision* get() const noexcept { return handle_; }
+    ::provision_t* get() const noexcept { return handle_; }
 
 private:
-    explicit Provision(::Provision* handle) noexcept : handle_(handle) {}
+    explicit Provision(::provision_t* handle) noexcept : handle_(handle) {}
 
     void start(const char* local_config_path, RefreshCallback on_refresh) {
         std::unique_ptr<RefreshCallback> next =
@@ -383,7 +385,7 @@ private:
         logger_.reset();
     }
 
-    ::Provision* handle_ = nullptr;
+    ::provision_t* handle_ = nullptr;
     // On the heap so that their addresses, given to the library, survive moves.
     std::unique_ptr<Logger> logger_;
     std::unique_ptr<RefreshCallback> refresh_;

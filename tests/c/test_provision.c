@@ -118,7 +118,7 @@ static int provision_text(const struct fixture *f, const char *const *urls, char
  * with the local config `local` (may be NULL). Returns the first failing
  * status, or PROVISION_OK. The caller frees *h. */
 static int provision_from(const struct fixture *f, const char *name, const char *const *urls,
-                          const char *local, Provision **h)
+                          const char *local, provision_t **h)
 {
     char text[TEXT_MAX], path[TEXT_MAX];
     *h = NULL;
@@ -133,7 +133,7 @@ static int provision_from(const struct fixture *f, const char *name, const char 
 static void test_fallback(const struct fixture *f)
 {
     const char *urls[] = {f->dead, f->live, NULL};
-    Provision *h = NULL;
+    provision_t *h = NULL;
     if (CHECK_STATUS(provision_from(f, "fallback.conf", urls, NULL, &h), PROVISION_OK)) {
         CHECK_TEXT(provision_source_url(h), f->live);
         const char *config = provision_config(h);
@@ -148,7 +148,7 @@ static void test_merge(const struct fixture *f)
 {
     const char *urls[] = {f->live, NULL};
     char local[TEXT_MAX];
-    Provision *h = NULL;
+    provision_t *h = NULL;
     if (!write_local_config(in_dir(f, "merge-local.xml", local)))
         return;
     if (CHECK_STATUS(provision_from(f, "merge.conf", urls, local, &h), PROVISION_OK)) {
@@ -177,7 +177,7 @@ static void test_store_local(const struct fixture *f)
 {
     const char *urls[] = {f->live, NULL};
     char local[TEXT_MAX], stored[TEXT_MAX], want[TEXT_MAX];
-    Provision *h = NULL;
+    provision_t *h = NULL;
     if (!write_local_config(in_dir(f, "store-local.xml", local)))
         return;
     in_dir(f, "stored.xml", stored);
@@ -197,7 +197,7 @@ static void test_store_local(const struct fixture *f)
 static void test_server_error(const struct fixture *f)
 {
     const char *urls[] = {f->dead, f->error, NULL};
-    Provision *h = NULL;
+    provision_t *h = NULL;
     CHECK_STATUS(provision_from(f, "error.conf", urls, NULL, &h), PROVISION_ERR_SERVER);
     CHECK_TEXT(provision_last_error(), "Wrong username or password");
     CHECK(h != NULL && provision_config(h) == NULL && provision_source_url(h) == NULL);
@@ -207,7 +207,7 @@ static void test_server_error(const struct fixture *f)
 static void test_all_dead(const struct fixture *f)
 {
     const char *urls[] = {f->dead, NULL};
-    Provision *h = NULL;
+    provision_t *h = NULL;
     CHECK_STATUS(provision_from(f, "dead.conf", urls, NULL, &h), PROVISION_ERR_FETCH);
     const char *message = provision_last_error();
     if (!CHECK(strstr(message, f->dead) != NULL && strstr(message, f->password) == NULL))
@@ -220,7 +220,7 @@ static void test_null_arguments(const struct fixture *f)
     static char sentinel;
     const char *urls[] = {f->live, NULL};
     char text[TEXT_MAX], path[TEXT_MAX];
-    Provision *h = (Provision *)&sentinel;
+    provision_t *h = (provision_t *)&sentinel;
 
     CHECK_STATUS(provision_load(NULL, &h), PROVISION_ERR_ARGUMENT);
     CHECK(h == NULL);
@@ -252,7 +252,7 @@ static void test_missing_file(const struct fixture *f)
 {
     static char sentinel;
     char path[TEXT_MAX];
-    Provision *h = (Provision *)&sentinel;
+    provision_t *h = (provision_t *)&sentinel;
     CHECK_STATUS(provision_load(in_dir(f, "absent/provision.conf", path), &h), PROVISION_ERR_NOT_FOUND);
     CHECK(h == NULL);
     CHECK(strstr(provision_last_error(), path) != NULL);
@@ -262,7 +262,7 @@ static void test_last_error_cleared(const struct fixture *f)
 {
     const char *urls[] = {f->live, NULL};
     char text[TEXT_MAX];
-    Provision *h = NULL;
+    provision_t *h = NULL;
     CHECK_STATUS(provision_load_xml("<provision/>", &h), PROVISION_ERR_FORMAT);
     CHECK(provision_last_error()[0] != '\0');
     if (provision_text(f, urls, text) && CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
@@ -273,15 +273,62 @@ static void test_last_error_cleared(const struct fixture *f)
 static void test_version(const struct fixture *f)
 {
     (void)f;
-    const char *version = provision_version();
-    CHECK(version != NULL && version[0] != '\0' && strchr(version, '.') != NULL);
+    char macros[64];
+    snprintf(macros, sizeof macros, "%d.%d.%d", PROVISION_VERSION_MAJOR, PROVISION_VERSION_MINOR,
+             PROVISION_VERSION_PATCH);
+    CHECK_TEXT(provision_version(), PROVISION_VERSION);
+    CHECK_TEXT(PROVISION_VERSION, macros);
+}
+
+static void test_status_names(const struct fixture *f)
+{
+    (void)f;
+    CHECK_TEXT(provision_status_name(PROVISION_OK), "PROVISION_OK");
+    CHECK_TEXT(provision_status_name(PROVISION_ERR_FETCH), "PROVISION_ERR_FETCH");
+    CHECK_TEXT(provision_status_name(PROVISION_CACHED), "PROVISION_CACHED");
+    CHECK_TEXT(provision_status_name(-1), "PROVISION_UNKNOWN");
+    CHECK_TEXT(provision_status_name(1000), "PROVISION_UNKNOWN");
+}
+
+/* An outcome outlives the handle and later runs, and says what the run did. */
+static void test_outcome(const struct fixture *f)
+{
+    const char *urls[] = {f->dead, f->live, NULL};
+    provision_t *h = NULL;
+    CHECK(provision_last_outcome(NULL) == NULL);
+    if (CHECK_STATUS(provision_from(f, "outcome.conf", urls, NULL, &h), PROVISION_OK)) {
+        provision_outcome_t *o = provision_last_outcome(h);
+        provision_outcome_t *again = provision_last_outcome(h);
+        if (CHECK(o != NULL && again != NULL)) {
+            const char *config = provision_outcome_config(o);
+            CHECK(config != NULL && strstr(config, SERVER_ACCOUNT) != NULL);
+            CHECK_TEXT(provision_outcome_source_url(o), f->live);
+            CHECK_TEXT(provision_outcome_provisioned(o), "accounts,codecs");
+            CHECK(provision_outcome_is_provisioned(o, "codecs") == 1);
+            CHECK(provision_outcome_is_provisioned(o, "audio") == 0);
+            CHECK(provision_outcome_is_provisioned(o, NULL) == 0);
+            CHECK(provision_outcome_from_cache(o) == 0);
+            /* A second run makes a new outcome; the first stays as it was. */
+            CHECK_STATUS(provision_run(h, NULL), PROVISION_OK);
+            provision_free(h);
+            h = NULL;
+            CHECK_TEXT(provision_outcome_config(o), config);
+            CHECK_TEXT(provision_outcome_config(again), config);
+        }
+        provision_outcome_free(o);
+        provision_outcome_free(again);
+    }
+    provision_free(h);
+    CHECK(provision_outcome_config(NULL) == NULL && provision_outcome_source_url(NULL) == NULL);
+    CHECK(provision_outcome_provisioned(NULL) == NULL && provision_outcome_from_cache(NULL) == 0);
+    provision_outcome_free(NULL);
 }
 
 static void test_timeouts_and_ca_file(const struct fixture *f)
 {
     const char *urls[] = {f->dead, f->live, NULL};
     char text[TEXT_MAX], path[TEXT_MAX];
-    Provision *h = NULL;
+    provision_t *h = NULL;
     CHECK_STATUS(provision_set_timeouts(NULL, 1000, 1000), PROVISION_ERR_ARGUMENT);
     CHECK_STATUS(provision_set_ca_file(NULL, NULL), PROVISION_ERR_ARGUMENT);
     if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
@@ -305,7 +352,7 @@ static void test_forced_panic(const struct fixture *f)
 {
     const char *urls[] = {f->live, NULL};
     char text[TEXT_MAX];
-    Provision *h = NULL, *other = NULL;
+    provision_t *h = NULL, *other = NULL;
     if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
         return;
     setenv("PROVISION_TEST_PANIC", "1", 1);
@@ -348,7 +395,9 @@ int main(int argc, char **argv)
         {"NULL arguments: PROVISION_ERR_ARGUMENT, accessors NULL/0", test_null_arguments},
         {"missing provision file: PROVISION_ERR_NOT_FOUND, *out NULL", test_missing_file},
         {"last error is empty after a successful call", test_last_error_cleared},
-        {"version", test_version},
+        {"version: provision_version() is PROVISION_VERSION, the macros agree", test_version},
+        {"status names: as in the header, PROVISION_UNKNOWN otherwise", test_status_names},
+        {"outcome: a snapshot outlives later runs and the handle", test_outcome},
         {"timeouts and CA file: checked, then a run works", test_timeouts_and_ca_file},
         {"a forced panic is PROVISION_ERR_INTERNAL and the process lives on", test_forced_panic},
     };

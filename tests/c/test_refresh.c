@@ -69,7 +69,7 @@ struct recorder {
     int has_config[MAX_CALLS];
     char last_config[TEXT_MAX];
     int torn;                 /* a config that is neither answer, or a bad argument */
-    Provision *handle;        /* for the callbacks that stop or free it */
+    provision_t *handle;        /* for the callbacks that stop or free it */
     enum { KEEP, STOP_INSIDE, FREE_INSIDE } inside;
     int inside_status;        /* what provision_stop_refresh returned inside */
 };
@@ -146,7 +146,7 @@ static int calls_of(struct recorder *r)
 
 /* Starts the worker on `h`, waits for `n` callbacks and stops it; 0 when
  * one of these failed (reported). provision_free stops it in any case. */
-static int refresh_n(Provision *h, struct recorder *r, int n)
+static int refresh_n(provision_t *h, struct recorder *r, int n)
 {
     return h != NULL && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, r), PROVISION_OK)
            && CHECK(wait_calls(r, n)) && CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
@@ -186,10 +186,10 @@ static int count_requests(const struct fixture *f, const char *route)
 }
 
 /* A handle on a provision file for BASE + path, without authentication. */
-static Provision *load_for(const struct fixture *f, const char *path, int refresh_rate, const char *sections)
+static provision_t *load_for(const struct fixture *f, const char *path, int refresh_rate, const char *sections)
 {
     char text[TEXT_MAX];
-    Provision *h = NULL;
+    provision_t *h = NULL;
     snprintf(text, sizeof text,
              "<provision>\n"
              "  <base_urls><base_url>%s%s</base_url></base_urls>\n"
@@ -213,7 +213,7 @@ static void test_refreshes_repeatedly(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/tick/", 1, "accounts");
+    provision_t *h = load_for(f, "/tick/", 1, "accounts");
     if (refresh_n(h, &r, 3)) {
         int calls = calls_of(&r);
         for (int i = 0; i < calls && i < MAX_CALLS; i++)
@@ -236,7 +236,7 @@ static void test_call_defers(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/call/", 1, "accounts");
+    provision_t *h = load_for(f, "/call/", 1, "accounts");
     if (h && CHECK_STATUS(provision_run(h, NULL), PROVISION_OK)) {
         CHECK_STATUS(provision_set_call_active(h, 1), PROVISION_OK);
         CHECK_STATUS(provision_run(h, NULL), PROVISION_ERR_DEFERRED);
@@ -264,7 +264,7 @@ static void test_backoff(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/busy/", 60, "accounts");
+    provision_t *h = load_for(f, "/busy/", 60, "accounts");
     if (refresh_n(h, &r, 3)) {
         CHECK(r.status[0] == PROVISION_ERR_FETCH && r.status[2] == PROVISION_ERR_FETCH);
         CHECK(!r.has_config[0]);
@@ -283,7 +283,7 @@ static void test_stop_is_prompt(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/stop/", 3600, "accounts");
+    provision_t *h = load_for(f, "/stop/", 3600, "accounts");
     if (h && CHECK_STATUS(provision_run(h, NULL), PROVISION_OK)
         && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
         /* The next attempt is an hour away. */
@@ -307,7 +307,7 @@ static void test_stop_inside_callback(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/inside/", 1, "accounts");
+    provision_t *h = load_for(f, "/inside/", 1, "accounts");
     r.handle = h;
     r.inside = STOP_INSIDE;
     r.inside_status = -1;
@@ -326,7 +326,7 @@ static void test_free_inside_callback(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/free/", 1, "accounts");
+    provision_t *h = load_for(f, "/free/", 1, "accounts");
     r.handle = h;
     r.inside = FREE_INSIDE;
     if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {
@@ -342,7 +342,7 @@ static void test_changed_only_on_change(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/changes/", 1, "accounts");
+    provision_t *h = load_for(f, "/changes/", 1, "accounts");
     if (refresh_n(h, &r, 4)) {
         if (!CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 1 && r.changed[3] == 0))
             printf("#     changed: %d %d %d %d\n", r.changed[0], r.changed[1], r.changed[2], r.changed[3]);
@@ -359,7 +359,7 @@ static void test_provision_section_moves(const struct fixture *f)
     char moved[TEXT_MAX], saved[TEXT_MAX];
     recorder_init(&r);
     snprintf(moved, sizeof moved, "%s/moved/", f->base);
-    Provision *h = load_for(f, "/mover/", 60, "accounts,provision");
+    provision_t *h = load_for(f, "/mover/", 60, "accounts,provision");
     if (refresh_n(h, &r, 2)) { /* the section set the period to 1 s */
         CHECK(strstr(r.last_config, MOVED_USER) != NULL);
         const char *source = provision_source_url(h);
@@ -368,7 +368,7 @@ static void test_provision_section_moves(const struct fixture *f)
         CHECK(count_requests(f, "/moved/configuration") >= 1);
 
         CHECK_STATUS(provision_save(h, in_dir(f, "saved.conf", saved)), PROVISION_OK);
-        Provision *again = NULL;
+        provision_t *again = NULL;
         if (CHECK_STATUS(provision_load(saved, &again), PROVISION_OK)
             && CHECK_STATUS(provision_run(again, NULL), PROVISION_OK)) {
             source = provision_source_url(again);
@@ -389,7 +389,7 @@ static void test_cache(const struct fixture *f)
     recorder_init(&r);
     in_dir(f, "cache.xml", cache);
     in_dir(f, "down", down);
-    Provision *before = load_for(f, "/switch/", 60, "accounts");
+    provision_t *before = load_for(f, "/switch/", 60, "accounts");
     if (before && CHECK_STATUS(provision_set_cache(before, cache), PROVISION_OK)
         && CHECK_STATUS(provision_run(before, NULL), PROVISION_OK)) {
         struct stat st;
@@ -400,7 +400,7 @@ static void test_cache(const struct fixture *f)
     /* The restart, with the server down. */
     FILE *flag = fopen(down, "w");
     CHECK(flag != NULL && fclose(flag) == 0);
-    Provision *h = load_for(f, "/switch/", 60, "accounts");
+    provision_t *h = load_for(f, "/switch/", 60, "accounts");
     if (h && CHECK_STATUS(provision_set_cache(h, cache), PROVISION_OK)
         && CHECK_STATUS(provision_run(h, NULL), PROVISION_CACHED)) {
         CHECK(strstr(provision_last_error(), "/switch/configuration: HTTP 503") != NULL);
@@ -439,7 +439,7 @@ static void test_not_modified(const struct fixture *f)
 {
     struct recorder r;
     recorder_init(&r);
-    Provision *h = load_for(f, "/etag/", 1, "accounts");
+    provision_t *h = load_for(f, "/etag/", 1, "accounts");
     if (refresh_n(h, &r, 3)) {
         CHECK(r.status[1] == PROVISION_OK && r.status[2] == PROVISION_OK);
         CHECK(r.changed[0] == 1 && r.changed[1] == 0 && r.changed[2] == 0);
@@ -460,7 +460,7 @@ static void test_arguments(const struct fixture *f)
     CHECK_STATUS(provision_stop_refresh(NULL), PROVISION_ERR_ARGUMENT);
     CHECK_STATUS(provision_set_cache(NULL, "x"), PROVISION_ERR_ARGUMENT);
     CHECK_STATUS(provision_save(NULL, "x"), PROVISION_ERR_ARGUMENT);
-    Provision *h = load_for(f, "/tick/", 0, "accounts");
+    provision_t *h = load_for(f, "/tick/", 0, "accounts");
     if (h) {
         CHECK_STATUS(provision_start_refresh(h, NULL, NULL, NULL), PROVISION_ERR_ARGUMENT);
         CHECK(strstr(provision_last_error(), "refresh_rate") != NULL);
@@ -479,7 +479,7 @@ static void test_arguments(const struct fixture *f)
  * thread at a time) still exercises every path; `deadline` only stops a
  * wedged run from hanging the suite. */
 struct stress {
-    Provision *h;
+    provision_t *h;
     struct recorder *r;
     double until, deadline;
     int bad[3];     /* per thread: a status that makes no sense here */
@@ -546,7 +546,7 @@ static void test_stress(const struct fixture *f)
     struct recorder r;
     char cache[TEXT_MAX];
     recorder_init(&r);
-    Provision *h = load_for(f, "/stress/", 1, "accounts");
+    provision_t *h = load_for(f, "/stress/", 1, "accounts");
     struct stress s = {h, &r, 0, 0, {0, 0, 0}, 0, 0, 0, 0};
     if (h && CHECK_STATUS(provision_set_cache(h, in_dir(f, "stress-cache.xml", cache)), PROVISION_OK)
         && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)) {

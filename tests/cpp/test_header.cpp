@@ -14,7 +14,7 @@
 #include "support.hpp"
 
 static_assert(PROVISION_OK == 0 && PROVISION_ERR_INTERNAL == 9, "status values are ABI");
-static_assert(std::is_same_v<decltype(&provision_free), void (*)(Provision*)>,
+static_assert(std::is_same_v<decltype(&provision_free), void (*)(provision_t*)>,
               "provision_free has C linkage and the documented type");
 
 namespace {
@@ -23,7 +23,7 @@ using test::Case;
 using test::Fixture;
 using test::read_file;
 using test::write_file;
-using Handle = std::unique_ptr<Provision, decltype(&provision_free)>;
+using Handle = std::unique_ptr<provision_t, decltype(&provision_free)>;
 
 bool contains(const char* text, const std::string& part) { return text != nullptr && test::contains(text, part); }
 
@@ -32,7 +32,7 @@ bool contains(const char* text, const std::string& part) { return text != nullpt
 Handle load(Case& c, const Fixture& f, const std::string& name, const std::vector<std::string>& urls) {
     const std::string path = f.dir + "/" + name;
     write_file(path, test::provision_text(f, urls));
-    Provision* raw = nullptr;
+    provision_t* raw = nullptr;
     c.status(provision_load(path.c_str(), &raw), PROVISION_OK, "provision_load(" + path + ")");
     return Handle(raw, &provision_free);
 }
