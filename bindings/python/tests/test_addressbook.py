@@ -116,7 +116,7 @@ def test_the_cli_prints_the_contacts_as_a_table(server, tmp_path):
         "1   Alice Martin  +32 2 555 01 00 (work), +32 470 (mobile)  alice@example.com",
         "2   Support       204 (work)                                                            queue",
     ]
-    assert result.stderr.splitlines()[0].startswith(f"ok     {server.url()}addressbook: ok, 2 contacts")
+    assert result.stderr.splitlines()[-1] == "2 contacts"
     assert PASSWORD not in result.stdout + result.stderr
 
     path.write_text(with_addressbook(provision_xml([server.url()]), use=0), encoding="utf-8")
