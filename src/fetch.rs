@@ -255,14 +255,35 @@ impl From<ureq::Error> for Unanswered {
             ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
             // Handshake failures: nothing of the request was written yet.
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
-            ureq::Error::Io(io) => matches!(
-                io.kind(),
-                ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse
-            ),
+            ureq::Error::Io(io) => {
+                matches!(
+                    io.kind(),
+                    ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse
+                ) || refused_handshake(io)
+            }
             _ => false,
         };
         Unanswered { reason: describe(e), unsent }
     }
+}
+
+/// A TLS handshake that failed on the server's side of it (a certificate
+/// we do not trust, nothing in common): rustls reports it inside an
+/// `io::Error`, and no byte of the request has been written yet. Errors
+/// that can also come after the handshake (alerts, decryption) do not count.
+fn refused_handshake(io: &std::io::Error) -> bool {
+    use rustls::Error::*;
+    let tls = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    tls.is_some_and(|e| {
+        matches!(
+            e,
+            InvalidCertificate(_)
+                | NoCertificatesPresented
+                | PeerIncompatible(_)
+                | InappropriateHandshakeMessage { .. }
+                | HandshakeNotComplete
+        )
+    })
 }
 
 /// The attempts of one pass over the base URLs: each reported to the log as

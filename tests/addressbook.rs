@@ -375,3 +375,15 @@ fn the_addressbook_is_not_deferred_and_leaves_the_configuration_alone() {
     assert!(p.last().is_none() && !cache.exists());
     assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_DEFERRED);
 }
+
+#[test]
+fn an_untrusted_certificate_sends_nothing_so_the_next_url_takes_the_post() {
+    let ca = common::tls::Ca::new("operator CA");
+    let https = common::tls::serve_tls(ca.server_config(&["127.0.0.1"]), |_| Reply::ok(ANSWER));
+    let server = Reference::start("/");
+    let p = provision(&[https.url("/"), server.url.clone()], "basic", ALLOWED);
+    let stored = p.addressbook_add(CONTACT).unwrap();
+    assert_eq!(stored.base_url, server.url);
+    assert!(https.requests().is_empty());
+    assert_eq!(server.requests(), ["POST /addressbook"]);
+}
