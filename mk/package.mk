@@ -56,10 +56,12 @@ check-install: lib
 	$(MAKE) --no-print-directory install PROFILE=$(PROFILE) PREFIX=/usr DESTDIR=$$tmp/staged >/dev/null && \
 	$(PYTHON) tests/packaging/check_installed.py --prefix $$tmp/usr --staged $$tmp/staged --multiarch "$(MULTIARCH)" --abi-version $(ABI_VERSION)
 
-# `pip install ./bindings/python` into a fresh venv, then
-# `python -m provision run` from there against a loopback server.
-check-python-package: lib
-	$(PYTHON) tests/packaging/check_python_package.py --library $(abspath $(LIB))
+# `pip install ./bindings/python` into a fresh venv with no PROVISION_LIBRARY
+# (pip compiles the release library and bundles it; cargo reuses target/),
+# then `import provision`, `python -m provision run` and the `provision`
+# console script from there against a loopback server; and `pip wheel`.
+check-python-package:
+	$(PYTHON) tests/packaging/check_python_package.py
 
 # The Debian packages (libprovision1, libprovision-dev, python3-provision),
 # built from a copy of the tree in build/deb so that dpkg-buildpackage can

@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
-"""`pip install ./bindings/python`, checked, for `make check-python-package`:
+"""`pip install ./bindings/python`, checked as a user runs it, for `make
+check-python-package`:
 
-    python3 tests/packaging/check_python_package.py --library LIB [--python PY]
+    python3 tests/packaging/check_python_package.py [--python PY] [--library LIB]
 
-Installs the package into a fresh venv in a temporary folder, then, from
-another folder (so that the source tree is not on the path), runs
-`python -m provision run` with that venv against a loopback server whose
-first base URL is dead. With --python, uses that interpreter instead (the
-one that python3-provision installed into) and no venv.
+Makes a fresh venv in a temporary folder and, with no PROVISION_LIBRARY,
+runs `pip install ./bindings/python` there (setup.py compiles the library
+with cargo and bundles it; cargo's own CARGO_TARGET_DIR is honoured, and by
+default the release build in target/ is reused). Then, from another folder
+(so that the source tree is not on the path): `import provision` must load
+the bundled copy, and both `python -m provision run` and the `provision`
+console script must provision from a loopback server whose first base URL
+is dead. `pip wheel` must give a platform wheel that carries the library and
+py.typed. With --python, uses that interpreter instead (the one that
+python3-provision installed into) and no venv; --library sets
+PROVISION_LIBRARY for it.
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from common import ROOT, Report, run
@@ -33,9 +41,10 @@ def provision_conf(urls):
     )
 
 
-def check_cli(report, label, python, env, folder):
-    """`python -m provision run` against loopback: fallback, the log, the merge,
-    then a server's error and its exit status."""
+def check_cli(report, label, python, env, folder, command=None):
+    """`python -m provision run` (or `command run`) against loopback:
+    fallback, the log, the merge, then a server's error and its exit status."""
+    command = command or [python, "-m", "provision"]
     where = run([python, "-c", "import provision; print(provision.__file__)"], env=env, cwd=folder)
     report.check(f"{label}: imports the installed package: {where.stdout.strip()}",
                  where.returncode == 0 and not where.stdout.startswith(str(ROOT / "bindings")), where.stderr)
@@ -47,10 +56,10 @@ def check_cli(report, label, python, env, folder):
         conf, local = Path(folder, "provision.conf"), Path(folder, "Config.xml")
         conf.write_text(provision_conf([dead.url, server.url("/")]))
         local.write_text(LOCAL)
-        result = run([python, "-m", "provision", "run", str(conf), "--local", str(local)], env=env, cwd=folder)
+        result = run(command + ["run", str(conf), "--local", str(local)], env=env, cwd=folder)
         log = result.stderr.splitlines()
         report.check(
-            f"{label}: `python -m provision run` logs the dead URL, then the one that served",
+            f"{label}: `{' '.join(os.path.basename(c) for c in command)} run` logs the dead URL, then the one that served",
             result.returncode == 0 and len(log) == 3 and log[0].startswith(f"failed {dead.url}configuration")
             and log[1].startswith(f"ok     {server.url('/')}configuration") and log[2].startswith(f"served by {server.url('/')}"),
             f"status {result.returncode}\n{result.stderr}",
@@ -58,7 +67,7 @@ def check_cli(report, label, python, env, folder):
         report.check(f"{label}: prints the merged config",
                      "<audio>mine</audio>" in result.stdout and "from-the-server" in result.stdout, result.stdout)
         conf.write_text(provision_conf([server.url("/op/")]))
-        result = run([python, "-m", "provision", "run", str(conf)], env=env, cwd=folder)
+        result = run(command + ["run", str(conf)], env=env, cwd=folder)
         report.check(
             f"{label}: a server's <error> exits 16 with its text",
             result.returncode == 16 and "the server says: Unknown device" in result.stderr,
@@ -66,17 +75,47 @@ def check_cli(report, label, python, env, folder):
         )
 
 
+def check_bundled(report, python, env, folder):
+    """`import provision` in the venv loads the copy pip bundled, not a
+    system or in-tree one."""
+    code = "import provision, sys; print(provision.library_path); print(sys.prefix)"
+    loaded = run([python, "-c", code], env=env, cwd=folder)
+    path, prefix = (loaded.stdout.splitlines() + ["", ""])[:2]
+    report.check(f"pip: `import provision` loads the bundled library: {path}",
+                 loaded.returncode == 0 and path.startswith(prefix) and path.endswith("/provision/libprovision.so.1"),
+                 loaded.stdout + loaded.stderr)
+
+
+def check_wheel(report, python, env, tmp):
+    """`pip wheel ./bindings/python`: a platform wheel with the library and py.typed."""
+    wheels = os.path.join(tmp, "wheels")
+    made = run([python, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "-w", wheels,
+                str(ROOT / "bindings" / "python")], env=env)
+    names = sorted(os.listdir(wheels)) if os.path.isdir(wheels) else []
+    if not report.check(f"pip: `pip wheel ./bindings/python` gives one platform wheel: {' '.join(names)}",
+                        made.returncode == 0 and len(names) == 1 and "-py3-none-linux_" in names[0],
+                        made.stdout + made.stderr):
+        return
+    with zipfile.ZipFile(os.path.join(wheels, names[0])) as wheel:
+        inside = set(wheel.namelist())
+    wanted = {"provision/libprovision.so.1", "provision/py.typed", "provision/_ffi.py"}
+    report.check("pip: the wheel carries the library and py.typed", wanted <= inside, sorted(inside))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--library", help="PROVISION_LIBRARY for the installed package")
+    parser.add_argument("--library", help="PROVISION_LIBRARY for --python (never for the venv)")
     parser.add_argument("--python", help="an interpreter that already has the package (no venv)")
     args = parser.parse_args()
     report = Report()
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    if args.library:
+    env.pop("PROVISION_LIBRARY", None)  # the package must find its own library
+    if args.library and args.python:
         env["PROVISION_LIBRARY"] = args.library
     with tempfile.TemporaryDirectory(prefix="provision-pip-") as tmp:
+        elsewhere = os.path.join(tmp, "elsewhere")
+        os.mkdir(elsewhere)
         python = args.python
         if python is None:
             venv = os.path.join(tmp, "venv")
@@ -86,10 +125,15 @@ def main():
             python = os.path.join(venv, "bin", "python")
             pip = run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                        str(ROOT / "bindings" / "python")], env=env)
-            report.check("pip: `pip install ./bindings/python` into the venv", pip.returncode == 0, pip.stdout + pip.stderr)
-        label = "pip" if args.python is None else os.path.basename(python)
-        os.mkdir(os.path.join(tmp, "elsewhere"))
-        check_cli(report, label, python, env, os.path.join(tmp, "elsewhere"))
+            if not report.check("pip: `pip install ./bindings/python` into the venv (cargo builds the library)",
+                                pip.returncode == 0, pip.stdout + pip.stderr):
+                return report.finish()
+            check_bundled(report, python, env, elsewhere)
+            check_cli(report, "pip", python, env, elsewhere)
+            check_cli(report, "pip console script", python, env, elsewhere, [os.path.join(venv, "bin", "provision")])
+            check_wheel(report, python, env, tmp)
+        else:
+            check_cli(report, os.path.basename(python), python, env, elsewhere)
     return report.finish()
 
 

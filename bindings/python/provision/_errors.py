@@ -6,6 +6,7 @@ help and exit codes without it.
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 from typing import Dict, Optional, Type
 
@@ -44,6 +45,13 @@ class Status(IntEnum):
     ERR_RESTRICTED = 11
     """The provision file does not allow this addressbook operation; no request was made."""
 
+    def __str__(self) -> str:
+        """The name, e.g. ``ERR_FETCH``: what ``print(prov.run())`` shows."""
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
 
 class ProvisionError(Exception):
     """A failed library call.
@@ -55,31 +63,42 @@ class ProvisionError(Exception):
     """
 
     default_status: int = Status.ERR_INTERNAL
+    default_errno: Optional[int] = None
 
     def __init__(self, message: str, status: Optional[int] = None) -> None:
         super().__init__(message)
         self.message: str = message
         self.status: int = self.default_status if status is None else status
+        if isinstance(self, OSError):
+            # OSError's own fields, for code that reads them.
+            setattr(self, "errno", self.default_errno)
+            setattr(self, "strerror", message)
 
     def __str__(self) -> str:
         return self.message
 
 
-class ArgumentError(ProvisionError):
-    """A NULL or closed handle, text that is not UTF-8 or holds NUL, or a
-    call that makes no sense yet (e.g. storing before any run)."""
+class ArgumentError(ProvisionError, ValueError):
+    """A bad value (text that is not UTF-8 or holds NUL, a timeout out of
+    range, an empty path), a closed handle, or a call that makes no sense
+    yet (e.g. storing before any run). Also a :class:`ValueError`, as
+    Python's own closed files raise; a value of the wrong type is a
+    :class:`TypeError` instead."""
 
     default_status = Status.ERR_ARGUMENT
 
 
-class NotFoundError(ProvisionError):
-    """The provision file does not exist: provisioning is off."""
+class NotFoundError(ProvisionError, FileNotFoundError):
+    """The provision file does not exist: provisioning is off. Also a
+    :class:`FileNotFoundError` (``errno`` ``ENOENT``)."""
 
     default_status = Status.ERR_NOT_FOUND
+    default_errno = errno.ENOENT
 
 
-class ProvisionIOError(ProvisionError):
-    """A file exists but could not be read or written."""
+class ProvisionIOError(ProvisionError, OSError):
+    """A file exists but could not be read or written. Also an
+    :class:`OSError` (``errno`` is ``None``: the library's message says why)."""
 
     default_status = Status.ERR_IO
 

@@ -5,16 +5,21 @@ function without its ``provision_`` prefix and typed as in
 ``include/provision.h`` (tests/test_prototypes.py checks every line against
 the header), then call it from a method (see _provision.py).
 
-The library is looked up, in order: the path in the environment variable
-``PROVISION_LIBRARY`` (when set, it is the only place tried), then
-``ctypes.util.find_library("provision")``, then an in-tree build
-(``bindings/python/../../target/release``, then ``.../target/debug``).
+The library is looked up in this order (docs/python.md):
+1. ``$PROVISION_LIBRARY``, a path: when set, the only place tried;
+2. the copy bundled in the package (``provision/libprovision.so.1``, put
+   there by ``pip install``);
+3. only when imported from a source checkout (``bindings/python`` of the
+   repository): the in-tree builds ``target/release`` then ``target/debug``;
+4. the system's ``libprovision.so.1``, by name, through the dynamic loader's
+   usual search (``LD_LIBRARY_PATH``, the ld.so cache, the system folders:
+   no cache entry is needed for a library in a system folder). The name is
+   the SONAME, so another major version of the ABI is never picked up.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -25,33 +30,44 @@ StrPath = Union[str, "os.PathLike[str]"]
 """A file system path: ``str`` or any :class:`os.PathLike`."""
 
 
-def _load() -> ctypes.CDLL:
-    """Loads the first library found; LibraryNotFound listing every place tried."""
+SONAME = "libprovision.so.1"
+"""The file name of the library this binding speaks to (ABI major 1)."""
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _checkout_builds() -> List[str]:
+    """``target/release`` and ``target/debug`` of the source checkout this
+    package is imported from; nothing for an installed package."""
+    root = _PACKAGE.parent.parent.parent
+    if not ((_PACKAGE.parent / "setup.py").is_file() and (root / "Cargo.toml").is_file()):
+        return []
+    folder = Path(os.environ.get("CARGO_TARGET_DIR") or root / "target")
+    return [str(folder / profile / "libprovision.so") for profile in ("release", "debug")]
+
+
+def _candidates() -> List[str]:
     explicit = os.environ.get("PROVISION_LIBRARY")
     if explicit:
         # An explicit choice is never silently replaced by another build.
-        candidates: List[Optional[str]] = [explicit]
-    else:
-        # An in-tree build: bindings/python/../../target/<profile>/
-        project = Path(__file__).resolve().parent.parent
-        candidates = [ctypes.util.find_library("provision")] + [
-            os.path.normpath(project / ".." / ".." / "target" / profile / "libprovision.so")
-            for profile in ("release", "debug")
-        ]
+        return [explicit]
+    bundled = _PACKAGE / SONAME
+    return ([str(bundled)] if bundled.is_file() else []) + _checkout_builds() + [SONAME]
+
+
+def _load() -> ctypes.CDLL:
+    """Loads the first library found; LibraryNotFound listing every place tried."""
     tried = []
-    for candidate in candidates:
-        if candidate is None:
-            tried.append("ctypes.util.find_library('provision'): nothing found")
-            continue
+    for candidate in _candidates():
         try:
             return ctypes.CDLL(candidate)
         except OSError as e:
-            tried.append(f"{candidate}: {e}")
+            tried.append(str(e) if candidate in str(e) else f"{candidate}: {e}")
     raise LibraryNotFound(
         "libprovision could not be loaded. Tried:\n  "
         + "\n  ".join(tried)
-        + "\nSet PROVISION_LIBRARY to the path of libprovision.so"
-        " or build it with `cargo build --lib`."
+        + "\nInstall the package with `pip install ./bindings/python` (it bundles the library),"
+        f" install {SONAME} on the system, or set PROVISION_LIBRARY to the library's path."
     )
 
 

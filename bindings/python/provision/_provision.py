@@ -7,6 +7,7 @@ arguments, hold the handle for the call, check the status.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
 from contextlib import contextmanager
@@ -27,6 +28,16 @@ library_path: str = _ffi.library_path
 def version() -> str:
     """The library's version, e.g. ``"0.1.0"``."""
     return _ffi.decode(_ffi.version()) or ""
+
+
+def _milliseconds(seconds: float, what: str) -> int:
+    """A timeout in seconds as the C ABI's unsigned milliseconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"the {what} timeout must be a number of seconds, not {type(seconds).__name__}")
+    millis = round(seconds * 1000) if math.isfinite(seconds) else -1
+    if not 1 <= millis <= 0xFFFFFFFF:
+        raise ArgumentError(f"the {what} timeout must be from 0.001 to 4294967.295 seconds, not {seconds!r}")
+    return millis
 
 
 class Provision:
@@ -96,14 +107,19 @@ class Provision:
         with self._use() as handle:
             _ffi.check(_ffi.set_credentials(handle, user_bytes, password_bytes))
 
-    def set_timeouts(self, connect_ms: int, total_ms: int) -> None:
-        """Timeouts of every later request, in milliseconds: to connect, and
-        for the whole request. Defaults 5000 and 30000; 0 is refused."""
-        for value in (connect_ms, total_ms):
-            if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-                raise ArgumentError("a timeout must be a whole number of milliseconds that fits 32 bits")
+    def set_timeouts(self, connect: float, total: float) -> None:
+        """Timeouts of every later request, in **seconds** (as Python's
+        networking takes them; ``int`` or ``float``): to connect, and for the
+        whole request. Defaults 5 and 30. The C function takes milliseconds:
+        each value is rounded to the nearest millisecond.
+
+        Raises :class:`TypeError` for a value that is not a number, and
+        :class:`ArgumentError` (a :class:`ValueError`) for one under a
+        millisecond (0 included), not finite, or over 2**32 - 1 ms (49 days).
+        """
+        millis = [_milliseconds(connect, "connect"), _milliseconds(total, "total")]
         with self._use() as handle:
-            _ffi.check(_ffi.set_timeouts(handle, connect_ms, total_ms))
+            _ffi.check(_ffi.set_timeouts(handle, *millis))
 
     def set_ca_file(self, pem_path: Optional[StrPath]) -> None:
         """Trusts the certificates of a PEM file (an operator's private CA)

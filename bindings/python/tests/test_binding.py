@@ -36,7 +36,7 @@ def test_every_failure_status_has_its_own_exception_class():
         assert issubclass(cls, provision.ProvisionError) and cls.default_status is status
         assert not hasattr(builtins, cls.__name__), "a builtin is shadowed"
     assert provision.ERRORS[provision.Status.ERR_IO] is provision.ProvisionIOError
-    assert not issubclass(provision.ProvisionIOError, OSError)
+    assert issubclass(provision.ProvisionIOError, OSError) and issubclass(provision.NotFoundError, FileNotFoundError)
 
 
 def test_an_unknown_status_still_raises_a_provision_error():
