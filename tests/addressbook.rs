@@ -387,3 +387,49 @@ fn an_untrusted_certificate_sends_nothing_so_the_next_url_takes_the_post() {
     assert!(https.requests().is_empty());
     assert_eq!(server.requests(), ["POST /addressbook"]);
 }
+
+#[test]
+fn a_manipulation_follows_307_but_not_a_redirect_that_would_drop_its_body() {
+    let elsewhere = serve(|_| Reply::xml(201, "<contact><id>9</id><name>Bob Builder</name></contact>"));
+    let target = elsewhere.url("/other/addressbook");
+    let keeps = serve(move |_| Reply::Http {
+        status: 307,
+        headers: vec![("Location".into(), target.clone())],
+        body: Vec::new(),
+    });
+    let p = provision(&[keeps.url("/")], "basic", ALLOWED);
+    assert_eq!(p.addressbook_add(CONTACT).unwrap().xml.matches("<id>9</id>").count(), 1);
+    let followed = elsewhere.requests();
+    assert_eq!(followed.len(), 1);
+    assert_eq!(followed[0].header("content-length"), Some(CONTACT.len().to_string().as_str()), "the body came along");
+    assert_eq!(followed[0].header("authorization"), None, "credentials stay with their origin");
+
+    let server = Reference::start("/");
+    let target = format!("{}addressbook", server.url);
+    let drops = serve(move |_| Reply::redirect(&target));
+    let p = provision(&[drops.url("/"), server.url.clone()], "basic", ALLOWED);
+    let err = p.addressbook_add(CONTACT).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_FETCH, "{err}");
+    assert!(err.message.contains("redirected the POST with HTTP 302") && err.message.contains("not followed"), "{err}");
+    assert!(server.requests().is_empty(), "neither the Location nor the next URL got it");
+}
+
+#[test]
+fn each_url_an_addressbook_call_tries_reaches_the_logger() {
+    let server = Reference::start("/");
+    let dead = DeadPort::new();
+    let p = provision(&[dead.url(), server.url.clone()], "basic", ALLOWED);
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    p.set_logger(Some(Arc::new(move |r: &provision::LogRecord| {
+        sink.lock().unwrap().push((r.url.clone().unwrap_or_default(), r.status));
+    })));
+    p.addressbook_fetch().unwrap();
+    p.addressbook_add(CONTACT).unwrap();
+    let want = [
+        (format!("{}addressbook", dead.url()), Status::PROVISION_ERR_FETCH),
+        (format!("{}addressbook", server.url), Status::PROVISION_OK),
+        (format!("{}addressbook", server.url), Status::PROVISION_OK),
+    ];
+    assert_eq!(*heard.lock().unwrap(), want, "the POST went straight to the URL that served the fetch");
+}
