@@ -14,7 +14,7 @@ use crate::error::{Error, Result, Status};
 use crate::fetch::{self, Auth, Credentials, Failure, Method, Tally, Unanswered, Validators, QUERY_VALUE};
 use crate::limits::{MAX_CONTACT_BYTES, MAX_CONTACT_ID_BYTES};
 use crate::provision_file::Settings;
-use crate::provisioner::Provisioner;
+use crate::provisioner::{PartInputs, Provisioner};
 use crate::xml::{self, Scan, XmlError};
 use percent_encoding::utf8_percent_encode;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -92,7 +92,7 @@ impl Provisioner {
     /// configuration is fetched. A `304` to the validators of the last
     /// fetch hands out that addressbook again.
     pub fn addressbook_fetch(&self) -> Result<Arc<Addressbook>> {
-        let (settings, credentials, fetcher, log) = self.part_inputs()?;
+        let PartInputs { settings, credentials, fetcher, log } = self.part_inputs()?;
         check_allowed(&settings, None)?;
         let kept = {
             let memory = lock(&self.addressbook);
@@ -145,42 +145,35 @@ impl Provisioner {
     /// without `<id>`. Returns the contact the server stored, with its id,
     /// as a one-contact addressbook.
     pub fn addressbook_add(&self, contact_xml: &str) -> Result<Arc<Addressbook>> {
-        let (settings, credentials, fetcher, log) = self.part_inputs()?;
-        check_allowed(&settings, Some(Manipulation::Add))?;
+        let inputs = self.part_inputs()?;
+        check_allowed(&inputs.settings, Some(Manipulation::Add))?;
         check_contact(contact_xml, None)?;
-        let sent = self.manipulate(&settings, credentials, &fetcher, log, "addressbook", Method::Post(contact_xml))?;
+        let sent = self.manipulate(&inputs, "addressbook", Method::Post(contact_xml))?;
         stored_contact(sent)
     }
 
     /// Replaces contact `id`: `PUT BASE + "addressbook/ID"` with one `<contact>`.
     pub fn addressbook_update(&self, id: &str, contact_xml: &str) -> Result<()> {
-        let (settings, credentials, fetcher, log) = self.part_inputs()?;
-        check_allowed(&settings, Some(Manipulation::Update))?;
+        let inputs = self.part_inputs()?;
+        check_allowed(&inputs.settings, Some(Manipulation::Update))?;
         let part = contact_path(id)?;
         check_contact(contact_xml, Some(id))?;
-        self.manipulate(&settings, credentials, &fetcher, log, &part, Method::Put(contact_xml)).map(drop)
+        self.manipulate(&inputs, &part, Method::Put(contact_xml)).map(drop)
     }
 
     /// Deletes contact `id`: `DELETE BASE + "addressbook/ID"`.
     pub fn addressbook_delete(&self, id: &str) -> Result<()> {
-        let (settings, credentials, fetcher, log) = self.part_inputs()?;
-        check_allowed(&settings, Some(Manipulation::Delete))?;
+        let inputs = self.part_inputs()?;
+        check_allowed(&inputs.settings, Some(Manipulation::Delete))?;
         let part = contact_path(id)?;
-        self.manipulate(&settings, credentials, &fetcher, log, &part, Method::Delete).map(drop)
+        self.manipulate(&inputs, &part, Method::Delete).map(drop)
     }
 
     /// Sends one manipulation: to the base URL that served the last fetch,
     /// then the others in order, moving on only while nothing could have
     /// reached a server. Returns the accepting answer and its base URL.
-    fn manipulate(
-        &self,
-        settings: &Settings,
-        credentials: Option<Credentials>,
-        fetcher: &fetch::Fetcher,
-        log: Option<crate::log::Sink>,
-        part: &str,
-        method: Method<'_>,
-    ) -> Result<Sent> {
+    fn manipulate(&self, inputs: &PartInputs, part: &str, method: Method<'_>) -> Result<Sent> {
+        let PartInputs { settings, credentials, fetcher, log } = inputs;
         let served_by = lock(&self.addressbook).served_by.clone();
         let preferred = served_by.as_ref().filter(|s| settings.base_urls.contains(s));
         let order = preferred.into_iter().chain(settings.base_urls.iter().filter(|b| Some(*b) != preferred));

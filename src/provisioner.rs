@@ -61,6 +61,16 @@ struct Kept {
     asked_as: Option<Credentials>,
 }
 
+/// What another part asks with: the current settings (with what a
+/// `<provision>` section brought), the credentials to send, the HTTP client
+/// and the logger.
+pub(crate) struct PartInputs {
+    pub settings: Arc<Settings>,
+    pub credentials: Option<Credentials>,
+    pub fetcher: Arc<Fetcher>,
+    pub log: Option<Sink>,
+}
+
 /// When runs last succeeded and failed, for the refresh schedule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct History {
@@ -141,13 +151,16 @@ impl Provisioner {
         lock(&self.state).settings.clone()
     }
 
-    /// What another part (the addressbook) asks with: the current settings
-    /// (with what a `<provision>` section brought), the credentials to send,
-    /// the HTTP client and the logger, copied out under the lock.
-    pub(crate) fn part_inputs(&self) -> Result<(Arc<Settings>, Option<Credentials>, Arc<Fetcher>, Option<Sink>)> {
+    /// What another part (the addressbook) asks with, copied out under the lock.
+    pub(crate) fn part_inputs(&self) -> Result<PartInputs> {
         let state = lock(&self.state);
         let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
-        Ok((state.settings.clone(), credentials, state.fetcher.clone(), state.log.clone()))
+        Ok(PartInputs {
+            settings: state.settings.clone(),
+            credentials,
+            fetcher: state.fetcher.clone(),
+            log: state.log.clone(),
+        })
     }
 
     /// The user's own credentials; they take precedence over the file's.

@@ -9,7 +9,7 @@ mod common;
 use common::{provision_xml, serve, DeadPort, Reply, Stream, ANSWER};
 use provision::addressbook::Addressbook;
 use provision::{Provisioner, Status};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
