@@ -433,3 +433,52 @@ fn each_url_an_addressbook_call_tries_reaches_the_logger() {
     ];
     assert_eq!(*heard.lock().unwrap(), want, "the POST went straight to the URL that served the fetch");
 }
+
+/// A server with a thread per connection: `configuration` is answered only
+/// once `release` is sent, `addressbook` at once.
+fn held_configuration_server(arrived: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    let release = Arc::new(Mutex::new(release));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (arrived, release) = (arrived.clone(), release.clone());
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let body = if head.starts_with(b"GET /configuration") {
+                    let _ = arrived.send(());
+                    let _ = release.lock().unwrap().recv();
+                    ANSWER.to_owned()
+                } else {
+                    "<addressbook><contact><id>1</id><name>A</name></contact></addressbook>".to_owned()
+                };
+                let reply =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = stream.write_all(reply.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_fetch_does_not_wait_for_a_run_in_progress() {
+    let (arrived_tx, arrived) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let url = held_configuration_server(arrived_tx, release_rx);
+    let p = Arc::new(provision(&[url], "basic", ALLOWED));
+    let running = {
+        let p = p.clone();
+        std::thread::spawn(move || p.run(None).map(|o| o.provisioned.clone()))
+    };
+    arrived.recv().unwrap(); // the run is now waiting for its answer
+    assert_eq!(p.addressbook_fetch().unwrap().contacts, 1, "fetched while the run waits");
+    release.send(()).unwrap();
+    assert_eq!(running.join().unwrap().unwrap(), ["accounts"]);
+}
