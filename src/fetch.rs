@@ -192,168 +192,6 @@ pub(crate) fn shown(url: &Url) -> String {
     url.to_string()
 }
 
-/// `url` as requested: with the `url` authentication's query appended.
-pub(crate) fn with_auth_query(url: &Url, auth: &Auth) -> Url {
-    let mut request_url = url.clone();
-    if let Some(creds) = &auth.query {
-        let query = match url.query() {
-            Some(q) if !q.is_empty() => format!("{q}&{creds}"),
-            _ => creds.clone(),
-        };
-        request_url.set_query(Some(&query));
-    }
-    request_url
-}
-
-// --- Shared with the addressbook part (src/addressbook.rs): methods with a
-// body, whether a failed request could have reached a server, and the
-// checks every answer goes through.
-
-/// The request a part makes. The configuration only ever GETs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Method<'a> {
-    Get,
-    /// With an XML body.
-    Post(&'a str),
-    /// With an XML body.
-    Put(&'a str),
-    Delete,
-}
-
-impl Method<'_> {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post(_) => "POST",
-            Method::Put(_) => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-/// A request that got no answer to judge.
-#[derive(Debug, Clone)]
-pub(crate) struct Unanswered {
-    pub reason: String,
-    /// The connection failed before the request could have reached a server
-    /// (no address, refused, TLS handshake): trying another URL cannot make
-    /// it happen twice. False whenever in doubt.
-    pub unsent: bool,
-}
-
-impl From<String> for Unanswered {
-    fn from(reason: String) -> Unanswered {
-        Unanswered { reason, unsent: false }
-    }
-}
-
-impl From<ureq::Error> for Unanswered {
-    fn from(e: ureq::Error) -> Unanswered {
-        use std::io::ErrorKind::*;
-        let unsent = match &e {
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => true,
-            ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
-            // Handshake failures: nothing of the request was written yet.
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
-            ureq::Error::Io(io) => {
-                matches!(
-                    io.kind(),
-                    ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse
-                ) || refused_handshake(io)
-            }
-            _ => false,
-        };
-        Unanswered { reason: describe(e), unsent }
-    }
-}
-
-/// A TLS handshake that failed on the server's side of it (a certificate
-/// we do not trust, nothing in common): rustls reports it inside an
-/// `io::Error`, and no byte of the request has been written yet. Errors
-/// that can also come after the handshake (alerts, decryption) do not count.
-fn refused_handshake(io: &std::io::Error) -> bool {
-    use rustls::Error::*;
-    let tls = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
-    tls.is_some_and(|e| {
-        matches!(
-            e,
-            InvalidCertificate(_)
-                | NoCertificatesPresented
-                | PeerIncompatible(_)
-                | InappropriateHandshakeMessage { .. }
-                | HandshakeNotComplete
-        )
-    })
-}
-
-/// The attempts of one pass over the base URLs: each reported to the log as
-/// it ends, scrubbed like the error messages, and the pass's final error.
-pub(crate) struct Tally<'a> {
-    auth: &'a Auth,
-    log: Option<&'a Sink>,
-    failures: Vec<String>,
-    server_error: Option<String>,
-}
-
-impl<'a> Tally<'a> {
-    pub(crate) fn new(auth: &'a Auth, log: Option<&'a Sink>) -> Tally<'a> {
-        Tally { auth, log, failures: Vec::new(), server_error: None }
-    }
-
-    pub(crate) fn succeeded(&self, shown: String, outcome: String, started: Instant) {
-        report(self.log, shown, Status::PROVISION_OK, outcome, started);
-    }
-
-    pub(crate) fn failed(&mut self, shown: String, failure: Failure, started: Instant) {
-        let (status, reason) = match failure {
-            Failure::Server(text) => {
-                let text = self.auth.scrub(text);
-                self.server_error = Some(text.clone());
-                (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
-            }
-            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, self.auth.scrub(reason)),
-        };
-        self.failures.push(format!("{shown}: {reason}"));
-        report(self.log, shown, status, reason, started);
-    }
-
-    /// SERVER with the last `<error>` text if a URL answered one, else
-    /// FETCH saying what happened at each URL.
-    pub(crate) fn error(self) -> Error {
-        match self.server_error {
-            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
-            None => {
-                Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", self.failures.join("; ")))
-            }
-        }
-    }
-}
-
-/// How the parts judge an answer: an `<error>` document (any status) is the
-/// server's refusal, another status outside 2xx fails the URL, and a 2xx
-/// body is returned decoded and scanned, or with why it is not a
-/// well-formed document (an empty body, for instance).
-pub(crate) fn judge(
-    status: StatusCode,
-    bytes: Vec<u8>,
-) -> std::result::Result<std::result::Result<(String, Scan), String>, Failure> {
-    let text = xml::decode(bytes);
-    let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
-    if let (Ok(text), Ok(scan)) = (&text, &scan) {
-        if scan.root_name == "error" {
-            let message = xml::root_text(text).map(|t| t.trim().to_owned());
-            return Err(Failure::Server(message.unwrap_or_default()));
-        }
-    }
-    if !status.is_success() {
-        return Err(Failure::Other(format!("HTTP {status}")));
-    }
-    Ok(match (text, scan) {
-        (Ok(body), Ok(scan)) => Ok((body, scan)),
-        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-    })
-}
-
 /// How the HTTP client is set up: one value, changed by the handle's setters
 /// (`set_timeouts`, `set_ca_file`), from which a [`Fetcher`] is built whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,7 +287,8 @@ impl Fetcher {
         log: Option<&Sink>,
     ) -> Result<Fetched> {
         let auth = Auth::new(settings, credentials);
-        let mut tally = Tally::new(&auth, log);
+        let mut failures = Vec::new();
+        let mut server_error = None;
         for base in &settings.base_urls {
             let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
             let started = Instant::now();
@@ -459,13 +298,27 @@ impl Fetcher {
                         Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
                         Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
                     };
-                    tally.succeeded(shown, outcome, started);
+                    report(log, shown, Status::PROVISION_OK, outcome, started);
                     return Ok(fetched);
                 }
-                Err((shown, failure)) => tally.failed(shown, failure, started),
+                Err((shown, failure)) => {
+                    let (status, reason) = match failure {
+                        Failure::Server(text) => {
+                            let text = auth.scrub(text);
+                            server_error = Some(text.clone());
+                            (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
+                        }
+                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, auth.scrub(reason)),
+                    };
+                    failures.push(format!("{shown}: {reason}"));
+                    report(log, shown, status, reason, started);
+                }
             }
         }
-        Err(tally.error())
+        Err(match server_error {
+            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
+            None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
+        })
     }
 
     /// One base URL. Returns the URL as it may be shown (no credentials)
@@ -631,6 +484,171 @@ fn describe(e: ureq::Error) -> String {
         ureq::Error::BodyExceedsLimit(limit) => format!("the answer is larger than {limit} bytes"),
         other => other.to_string(),
     }
+}
+
+/// `url` as requested: with the `url` authentication's query appended.
+pub(crate) fn with_auth_query(url: &Url, auth: &Auth) -> Url {
+    let mut request_url = url.clone();
+    if let Some(creds) = &auth.query {
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{creds}"),
+            _ => creds.clone(),
+        };
+        request_url.set_query(Some(&query));
+    }
+    request_url
+}
+
+// --- Shared with the addressbook part (src/addressbook.rs): methods with a
+// body, whether a failed request could have reached a server, and the
+// checks every answer goes through.
+
+/// The request a part makes. The configuration only ever GETs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Method<'a> {
+    Get,
+    /// With an XML body.
+    Post(&'a str),
+    /// With an XML body.
+    Put(&'a str),
+    Delete,
+}
+
+impl Method<'_> {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post(_) => "POST",
+            Method::Put(_) => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request that got no answer to judge.
+#[derive(Debug, Clone)]
+pub(crate) struct Unanswered {
+    pub reason: String,
+    /// The connection failed before the request could have reached a server
+    /// (no address, refused, TLS handshake): trying another URL cannot make
+    /// it happen twice. False whenever in doubt.
+    pub unsent: bool,
+}
+
+impl From<String> for Unanswered {
+    fn from(reason: String) -> Unanswered {
+        Unanswered { reason, unsent: false }
+    }
+}
+
+impl From<ureq::Error> for Unanswered {
+    fn from(e: ureq::Error) -> Unanswered {
+        use std::io::ErrorKind::*;
+        let unsent = match &e {
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => true,
+            ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
+            // Handshake failures: nothing of the request was written yet.
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+            ureq::Error::Io(io) => {
+                matches!(
+                    io.kind(),
+                    ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse
+                ) || refused_handshake(io)
+            }
+            _ => false,
+        };
+        Unanswered { reason: describe(e), unsent }
+    }
+}
+
+/// A TLS handshake that failed on the server's side of it (a certificate
+/// we do not trust, nothing in common): rustls reports it inside an
+/// `io::Error`, and no byte of the request has been written yet. Errors
+/// that can also come after the handshake (alerts, decryption) do not count.
+fn refused_handshake(io: &std::io::Error) -> bool {
+    use rustls::Error::*;
+    let tls = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    tls.is_some_and(|e| {
+        matches!(
+            e,
+            InvalidCertificate(_)
+                | NoCertificatesPresented
+                | PeerIncompatible(_)
+                | InappropriateHandshakeMessage { .. }
+                | HandshakeNotComplete
+        )
+    })
+}
+
+/// The attempts of one pass over the base URLs: each reported to the log as
+/// it ends, scrubbed like the error messages, and the pass's final error.
+/// The same rules as `first_fetched`'s loop, which keeps its own copy for now
+/// only because the Retry-After and URL-template branches reshape it: once
+/// they have landed, it should take this too.
+pub(crate) struct Tally<'a> {
+    auth: &'a Auth,
+    log: Option<&'a Sink>,
+    failures: Vec<String>,
+    server_error: Option<String>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(auth: &'a Auth, log: Option<&'a Sink>) -> Tally<'a> {
+        Tally { auth, log, failures: Vec::new(), server_error: None }
+    }
+
+    pub(crate) fn succeeded(&self, shown: String, outcome: String, started: Instant) {
+        report(self.log, shown, Status::PROVISION_OK, outcome, started);
+    }
+
+    pub(crate) fn failed(&mut self, shown: String, failure: Failure, started: Instant) {
+        let (status, reason) = match failure {
+            Failure::Server(text) => {
+                let text = self.auth.scrub(text);
+                self.server_error = Some(text.clone());
+                (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
+            }
+            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, self.auth.scrub(reason)),
+        };
+        self.failures.push(format!("{shown}: {reason}"));
+        report(self.log, shown, status, reason, started);
+    }
+
+    /// SERVER with the last `<error>` text if a URL answered one, else
+    /// FETCH saying what happened at each URL.
+    pub(crate) fn error(self) -> Error {
+        match self.server_error {
+            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
+            None => {
+                Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", self.failures.join("; ")))
+            }
+        }
+    }
+}
+
+/// How the parts judge an answer: an `<error>` document (any status) is the
+/// server's refusal, another status outside 2xx fails the URL, and a 2xx
+/// body is returned decoded and scanned, or with why it is not a
+/// well-formed document (an empty body, for instance).
+pub(crate) fn judge(
+    status: StatusCode,
+    bytes: Vec<u8>,
+) -> std::result::Result<std::result::Result<(String, Scan), String>, Failure> {
+    let text = xml::decode(bytes);
+    let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
+    if let (Ok(text), Ok(scan)) = (&text, &scan) {
+        if scan.root_name == "error" {
+            let message = xml::root_text(text).map(|t| t.trim().to_owned());
+            return Err(Failure::Server(message.unwrap_or_default()));
+        }
+    }
+    if !status.is_success() {
+        return Err(Failure::Other(format!("HTTP {status}")));
+    }
+    Ok(match (text, scan) {
+        (Ok(body), Ok(scan)) => Ok((body, scan)),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    })
 }
 
 #[cfg(test)]
