@@ -32,7 +32,7 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
                test-python check-header check-symbols check-abi check-secrets \
-               test-addressbook test-c-addressbook test-cpp-addressbook
+               test-addressbook test-c-addressbook test-cpp-addressbook test-addressbook-sanitized
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
