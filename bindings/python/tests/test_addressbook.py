@@ -123,3 +123,15 @@ def test_the_cli_prints_the_contacts_as_a_table(server, tmp_path):
     result = cli("addressbook", str(path))
     assert result.returncode == 10 + provision.Status.ERR_RESTRICTED
     assert "error (ERR_RESTRICTED)" in result.stderr and result.stdout == ""
+
+
+def test_the_reference_servers_json_store_survives_a_restart(tmp_path):
+    store = tmp_path / "book.json"
+    with AddressbookServer("/", store=str(store), users={USER: PASSWORD}) as first:
+        text = with_addressbook(provision_xml([first.url()]))
+        with provision.Provision.from_xml(text) as prov:
+            stored = prov.add_contact(BOB)
+    with AddressbookServer("/", store=str(store), users={USER: PASSWORD}) as second:
+        with provision.Provision.from_xml(with_addressbook(provision_xml([second.url()]))) as prov:
+            assert prov.addressbook().contacts == (stored,)
+            assert prov.add_contact(Contact(name="Next")).id != stored.id, "ids are never reused"
