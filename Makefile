@@ -31,7 +31,8 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # and log line the library makes, which check-secrets searches with the
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
-               test-python check-header check-symbols check-abi check-secrets
+               test-python check-header check-symbols check-abi check-secrets \
+               test-addressbook test-c-addressbook test-cpp-addressbook test-addressbook-sanitized
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
@@ -43,8 +44,9 @@ all: lib
 
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk); the sanitizer
-# builds and the race suite (mk/abi.mk); the fleet simulator (mk/fleet.mk).
-include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk
+# builds and the race suite (mk/abi.mk); the fleet simulator (mk/fleet.mk);
+# the addressbook's C and C++ tests (mk/addressbook.mk).
+include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk mk/addressbook.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -87,7 +89,7 @@ deps:
 	bash .ci/install-deps
 
 test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
-      test-cpp-refresh test-example test-asan test-race test-python check-secrets check-install check-python-package
+      test-cpp-refresh test-example test-addressbook test-asan test-race test-python check-secrets check-install check-python-package
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)

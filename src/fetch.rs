@@ -32,7 +32,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("libprovision/", env!("CARGO_PKG_VE
 
 /// RFC 3986 unreserved characters stay; everything else (`+`, `&`, `=`,
 /// spaces, non-ASCII) is percent-encoded.
-const QUERY_VALUE: &percent_encoding::AsciiSet = template::UNRESERVED;
+pub(crate) const QUERY_VALUE: &percent_encoding::AsciiSet = template::UNRESERVED;
 
 /// A user name and password. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,19 +102,25 @@ pub use crate::redact::md5_hex;
 
 /// `base` with `configuration` appended to its path; its query is kept.
 pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
+    part_url(base, "configuration")
+}
+
+/// `base` with `part` (already percent-encoded where needed, such as
+/// `addressbook/ID`) appended to its path; its query is kept.
+pub(crate) fn part_url(base: &str, part: &str) -> std::result::Result<Url, String> {
     let mut url = Url::parse(base).map_err(|e| format!("'{}' is not a URL: {e}", redact::show_url(base)))?;
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');
     }
-    path.push_str("configuration");
+    path.push_str(part);
     url.set_path(&path);
     url.set_fragment(None);
     Ok(url)
 }
 
 /// What is sent to every URL, derived once per run.
-struct Auth {
+pub(crate) struct Auth {
     /// `Authorization` header value for `basic`.
     header: Option<String>,
     /// `user=..&password=..` for `url`.
@@ -127,7 +133,7 @@ struct Auth {
 }
 
 impl Auth {
-    fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
+    pub(crate) fn new(settings: &Settings, credentials: Option<&Credentials>) -> Auth {
         let mut auth = Auth { header: None, query: None, digest: None, scrubber: Scrubber::new() };
         let Some(c) = credentials.filter(|_| settings.use_authentication) else {
             return auth;
@@ -147,6 +153,12 @@ impl Auth {
         }
         auth.scrubber.password(&c.user, &c.password);
         auth
+    }
+
+    /// Hides the credentials in text that came from outside (a server's
+    /// words, a transport error).
+    pub(crate) fn scrub(&self, message: String) -> String {
+        self.scrubber.scrub(message)
     }
 
     /// Also hides a password a URL template sends, as written and as sent.
@@ -387,37 +399,16 @@ impl Fetcher {
         let Target { base, url, shown } = target;
         let url = url.map_err(|m| (shown.clone(), Failure::Other(m)))?;
         let fail = |f: Failure| (shown.clone(), f);
-        let mut request_url = url.clone();
-        if let Some(creds) = &auth.query {
-            let query = match url.query() {
-                Some(q) if !q.is_empty() => format!("{q}&{creds}"),
-                _ => creds.clone(),
-            };
-            request_url.set_query(Some(&query));
-        }
-        let (status, bytes, got, crossed_origin, retry_after) =
+        let request_url = with_auth_query(&url, auth);
+        let Exchanged { status, body: bytes, validators: got, crossed: crossed_origin, retry_after } =
             self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         *asked = retry_after;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
             return Ok((shown, Fetched::NotModified));
         }
-        let text = xml::decode(bytes);
-        let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
-        if let (Ok(text), Ok(scan)) = (&text, &scan) {
-            if scan.root_name == "error" {
-                let message = xml::root_text(text).map(|t| t.trim().to_owned());
-                return Err(fail(Failure::Server(message.unwrap_or_default())));
-            }
-        }
-        if !status.is_success() {
-            return Err(fail(Failure::Other(format!("HTTP {status}"))));
-        }
-        let (body, scan) = match (text, scan) {
-            (Ok(body), Ok(scan)) => (body, scan),
-            (Err(e), _) | (_, Err(e)) => {
-                return Err(fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))));
-            }
-        };
+        let (body, scan) = judge(status, bytes)
+            .map_err(fail)?
+            .map_err(|e| fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))))?;
         if !settings.significant_sections.iter().any(|s| scan.has_section(s)) {
             return Err(fail(Failure::Other(format!(
                 "the answer (root <{}>) holds none of the significant sections",
@@ -441,28 +432,46 @@ impl Fetcher {
     /// http, and credentials only to the origin they were meant for. Also
     /// returns the answer's validators, the first other origin a redirect
     /// led to, if any, and the `Retry-After` of a `503` or `429`.
-    fn get(
+    fn get(&self, url: Url, auth: &Auth, validators: Option<&Validators>) -> std::result::Result<Exchanged, String> {
+        self.exchange(Method::Get, url, auth, validators).map_err(|u| u.reason)
+    }
+
+    /// One request with the redirect policy of `get`. A request with a body
+    /// follows only 307 and 308, which keep method and body and say the
+    /// server did not act on it; other redirects of it fail.
+    pub(crate) fn exchange(
         &self,
+        method: Method<'_>,
         mut url: Url,
         auth: &Auth,
         validators: Option<&Validators>,
-    ) -> std::result::Result<(StatusCode, Vec<u8>, Validators, Option<String>, Option<RetryAfter>), String> {
+    ) -> std::result::Result<Exchanged, Unanswered> {
         let origin = url.origin();
         let mut crossed = None;
         for _ in 0..=MAX_REDIRECTS {
             let ours = url.origin() == origin;
-            let mut response = self.send(&url, ours, auth.header.as_deref().filter(|_| ours), validators)?;
+            let send = |authorization: Option<&str>| {
+                self.send(method, &url, ours, authorization, validators).map_err(|e| self.unanswered(&url, e))
+            };
+            let mut response = send(auth.header.as_deref().filter(|_| ours))?;
             if let Some(credentials) = auth.digest.as_ref().filter(|_| ours && response.status() == 401) {
                 if let Some(header) = digest_answer(&response, &url, credentials)? {
-                    response = self.send(&url, ours, Some(&header), validators)?;
+                    response = send(Some(&header))?;
                 }
             }
             let status = response.status();
             let location = response.headers().get("location").and_then(|v| v.to_str().ok());
             if let (true, Some(location)) = (status.is_redirection(), location) {
+                if !matches!(method, Method::Get) && !matches!(status.as_u16(), 307 | 308) {
+                    return Err(format!(
+                        "the server redirected the {} with HTTP {status}, which would drop its body: not followed",
+                        method.name()
+                    )
+                    .into());
+                }
                 let next = url.join(location).map_err(|e| format!("bad redirect Location: {e}"))?;
                 if url.scheme() == "https" && next.scheme() != "https" {
-                    return Err(format!("refused a redirect from https to {}", next.scheme()));
+                    return Err(format!("refused a redirect from https to {}", next.scheme()).into());
                 }
                 if crossed.is_none() && next.origin() != origin {
                     crossed = Some(next.origin().ascii_serialization());
@@ -471,48 +480,73 @@ impl Fetcher {
                 continue;
             }
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let got = Validators { etag: header("etag"), last_modified: header("last-modified") };
+            let validators = Validators { etag: header("etag"), last_modified: header("last-modified") };
             let busy = matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS);
             let retry_after =
                 header("retry-after").filter(|_| busy).and_then(|v| RetryAfter::parse(&v, SystemTime::now()));
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .read_to_vec()
-                .map_err(|e| self.describe(e))?;
-            return Ok((status, body, got, crossed, retry_after));
+            let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec();
+            // The request was sent: whatever failed now, it may have been acted on.
+            let body = body.map_err(|e| Unanswered { unsent: false, ..self.unanswered(&url, e) })?;
+            return Ok(Exchanged { status, body, validators, crossed, retry_after });
         }
-        Err(format!("more than {MAX_REDIRECTS} redirects"))
+        Err(format!("more than {MAX_REDIRECTS} redirects").into())
     }
 
     /// One request. `ours`: `url` has the base URL's origin, so the host's
     /// extra headers go too.
     fn send(
         &self,
+        method: Method<'_>,
         url: &Url,
         ours: bool,
         authorization: Option<&str>,
         validators: Option<&Validators>,
-    ) -> std::result::Result<ureq::http::Response<ureq::Body>, String> {
-        let mut request = self.agent.get(url.as_str()).header("User-Agent", &self.user_agent);
-        if ours {
-            for (name, value) in self.headers.iter() {
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        // Generic over the builder's body state, which differs by method.
+        fn headers<B>(
+            mut request: ureq::RequestBuilder<B>,
+            user_agent: &str,
+            extra: Option<&ExtraHeaders>,
+            authorization: Option<&str>,
+            validators: Option<&Validators>,
+        ) -> ureq::RequestBuilder<B> {
+            request = request.header("User-Agent", user_agent);
+            for (name, value) in extra.into_iter().flat_map(ExtraHeaders::iter) {
                 request = request.header(name, value);
             }
-        }
-        if let Some(value) = authorization {
-            request = request.header("Authorization", value);
-        }
-        if let Some(v) = validators {
-            if let Some(etag) = &v.etag {
-                request = request.header("If-None-Match", etag);
+            if let Some(value) = authorization {
+                request = request.header("Authorization", value);
             }
-            if let Some(date) = &v.last_modified {
-                request = request.header("If-Modified-Since", date);
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    request = request.header("If-None-Match", etag);
+                }
+                if let Some(date) = &v.last_modified {
+                    request = request.header("If-Modified-Since", date);
+                }
             }
+            request
         }
-        request.call().map_err(|e| self.through_proxy(url, self.describe(e)))
+        let extra = Some(&*self.headers).filter(|_| ours);
+        let ua = self.user_agent.as_str();
+        let xml = "application/xml; charset=utf-8";
+        match method {
+            Method::Get => headers(self.agent.get(url.as_str()), ua, extra, authorization, validators).call(),
+            Method::Delete => headers(self.agent.delete(url.as_str()), ua, extra, authorization, validators).call(),
+            Method::Post(body) => headers(self.agent.post(url.as_str()), ua, extra, authorization, validators)
+                .header("Content-Type", xml)
+                .send(body),
+            Method::Put(body) => headers(self.agent.put(url.as_str()), ua, extra, authorization, validators)
+                .header("Content-Type", xml)
+                .send(body),
+        }
+    }
+
+    /// A request that got no answer, described, and whether it could have
+    /// reached a server.
+    fn unanswered(&self, url: &Url, e: ureq::Error) -> Unanswered {
+        let unsent = unsent(&e);
+        Unanswered { reason: self.through_proxy(url, self.describe(e)), unsent }
     }
 
     /// A transport failure on the way to `url`, naming the proxy it went
@@ -568,8 +602,187 @@ fn digest_answer(
 }
 
 /// Hands one attempt to the host's log, if it has one.
-fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
+pub(crate) fn report(log: Option<&Sink>, url: String, status: Status, outcome: String, started: Instant) {
     log::emit(log, Record::attempt(url, status, outcome, started.elapsed()));
+}
+
+/// `url` as requested: with the `url` authentication's query appended.
+pub(crate) fn with_auth_query(url: &Url, auth: &Auth) -> Url {
+    let mut request_url = url.clone();
+    if let Some(creds) = &auth.query {
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{creds}"),
+            _ => creds.clone(),
+        };
+        request_url.set_query(Some(&query));
+    }
+    request_url
+}
+
+// --- Shared with the addressbook part (src/addressbook.rs): methods with a
+// body, whether a failed request could have reached a server, and the
+// checks every answer goes through.
+
+/// The request a part makes. The configuration only ever GETs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Method<'a> {
+    Get,
+    /// With an XML body.
+    Post(&'a str),
+    /// With an XML body.
+    Put(&'a str),
+    Delete,
+}
+
+impl Method<'_> {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post(_) => "POST",
+            Method::Put(_) => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request that got no answer to judge.
+#[derive(Debug, Clone)]
+pub(crate) struct Unanswered {
+    pub reason: String,
+    /// The connection failed before the request could have reached a server
+    /// (no address, refused, TLS handshake): trying another URL cannot make
+    /// it happen twice. False whenever in doubt.
+    pub unsent: bool,
+}
+
+impl From<String> for Unanswered {
+    fn from(reason: String) -> Unanswered {
+        Unanswered { reason, unsent: false }
+    }
+}
+
+/// Whether a request that failed with `e` cannot have reached a server (no
+/// address, refused, TLS handshake): trying another URL cannot make it
+/// happen twice. False whenever in doubt.
+fn unsent(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind::*;
+    match e {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => true,
+        ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
+        // Handshake failures: nothing of the request was written yet.
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+        ureq::Error::Io(io) => {
+            matches!(io.kind(), ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable | AddrInUse)
+                || refused_handshake(io)
+        }
+        _ => false,
+    }
+}
+
+/// A TLS handshake that failed on the server's side of it (a certificate
+/// we do not trust, nothing in common): rustls reports it inside an
+/// `io::Error`, and no byte of the request has been written yet. Errors
+/// that can also come after the handshake (alerts, decryption) do not count.
+fn refused_handshake(io: &std::io::Error) -> bool {
+    use rustls::Error::*;
+    let tls = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    tls.is_some_and(|e| {
+        matches!(
+            e,
+            InvalidCertificate(_)
+                | NoCertificatesPresented
+                | PeerIncompatible(_)
+                | InappropriateHandshakeMessage { .. }
+                | HandshakeNotComplete
+        )
+    })
+}
+
+/// The attempts of one pass over the base URLs: each reported to the log as
+/// it ends, scrubbed like the error messages, and the pass's final error.
+/// The same rules as `first_fetched`'s loop, which keeps its own copy for now
+/// only because the Retry-After and URL-template branches reshape it: once
+/// they have landed, it should take this too.
+pub(crate) struct Tally<'a> {
+    auth: &'a Auth,
+    log: Option<&'a Sink>,
+    failures: Vec<String>,
+    server_error: Option<String>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(auth: &'a Auth, log: Option<&'a Sink>) -> Tally<'a> {
+        Tally { auth, log, failures: Vec::new(), server_error: None }
+    }
+
+    pub(crate) fn succeeded(&self, shown: String, outcome: String, started: Instant) {
+        report(self.log, shown, Status::PROVISION_OK, outcome, started);
+    }
+
+    pub(crate) fn failed(&mut self, shown: String, failure: Failure, started: Instant) {
+        let (status, reason) = match failure {
+            Failure::Server(text) => {
+                let text = self.auth.scrub(text);
+                self.server_error = Some(text.clone());
+                (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
+            }
+            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, self.auth.scrub(reason)),
+        };
+        self.failures.push(format!("{shown}: {reason}"));
+        report(self.log, shown, status, reason, started);
+    }
+
+    /// SERVER with the last `<error>` text if a URL answered one, else
+    /// FETCH saying what happened at each URL.
+    pub(crate) fn error(self) -> Error {
+        match self.server_error {
+            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
+            None => {
+                Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", self.failures.join("; ")))
+            }
+        }
+    }
+}
+
+/// How the parts judge an answer: an `<error>` document (any status) is the
+/// server's refusal, another status outside 2xx fails the URL, and a 2xx
+/// body is returned decoded and scanned, or with why it is not a
+/// well-formed document (an empty body, for instance).
+pub(crate) fn judge(
+    status: StatusCode,
+    bytes: Vec<u8>,
+) -> std::result::Result<std::result::Result<(String, Scan), String>, Failure> {
+    let text = xml::decode(bytes);
+    let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));
+    if let (Ok(text), Ok(scan)) = (&text, &scan) {
+        if scan.root_name == "error" {
+            let message = xml::root_text(text).map(|t| t.trim().to_owned());
+            return Err(Failure::Server(message.unwrap_or_default()));
+        }
+    }
+    if !status.is_success() {
+        return Err(Failure::Other(format!("HTTP {status}")));
+    }
+    Ok(match (text, scan) {
+        (Ok(body), Ok(scan)) => Ok((body, scan)),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    })
+}
+
+/// What one exchange brought back.
+pub(crate) struct Exchanged {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub validators: Validators,
+    /// The first other origin a redirect led to, if any.
+    pub crossed: Option<String>,
+    /// What a `503` or `429` said in `Retry-After`.
+    pub retry_after: Option<RetryAfter>,
+}
+
+/// A URL as it may appear in a message (see `redact::show_url`).
+pub(crate) fn shown(url: &Url) -> String {
+    redact::show_url(url.as_str()).into_owned()
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
+pub mod addressbook;
 pub(crate) mod cache;
 pub(crate) mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
 pub(crate) mod headers;
-pub(crate) mod limits;
+pub mod limits;
 pub mod links;
 pub mod log;
 pub mod merge;

@@ -29,6 +29,13 @@ pub const MAX_ATTRIBUTES: usize = 256;
 /// request with the user's credentials; real files list one to three. A
 /// hostile section must not turn a phone into a million-request scanner.
 pub const MAX_BASE_URLS: usize = 16;
+/// A contact given to the addressbook's add or update: one `<contact>` is a
+/// few hundred bytes; 64 KiB leaves room for a long note and stops a host
+/// from sending a whole document as one contact.
+pub const MAX_CONTACT_BYTES: usize = 64 * 1024;
+/// A contact id given to update or delete, before percent-encoding: ids are
+/// the server's keys, short in practice.
+pub const MAX_CONTACT_ID_BYTES: usize = 1024;
 
 /// Redirects followed per URL before it counts as failed.
 pub const MAX_REDIRECTS: usize = 5;

@@ -72,6 +72,16 @@ struct Kept {
     scrubber: crate::redact::Scrubber,
 }
 
+/// What another part asks with: the current settings (with what a
+/// `<provision>` section brought), the credentials to send, the HTTP client
+/// and the logger.
+pub(crate) struct PartInputs {
+    pub settings: Arc<Settings>,
+    pub credentials: Option<Credentials>,
+    pub fetcher: Arc<Fetcher>,
+    pub log: Option<Sink>,
+}
+
 /// When runs last succeeded and failed, for the refresh schedule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct History {
@@ -109,6 +119,9 @@ pub struct Provisioner {
     /// worker waits on, so hang-up and stop wake it at once.
     call_active: Mutex<bool>,
     gate_changed: Condvar,
+    /// The addressbook part's own memory (src/addressbook.rs): apart from
+    /// the run's state, so the two parts never wait on each other.
+    pub(crate) addressbook: Mutex<crate::addressbook::Memory>,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the
@@ -134,6 +147,7 @@ impl Provisioner {
             run_lock: Mutex::new(()),
             call_active: Mutex::new(false),
             gate_changed: Condvar::new(),
+            addressbook: Mutex::default(),
         }
     }
 
@@ -149,6 +163,18 @@ impl Provisioner {
 
     pub fn settings(&self) -> Arc<Settings> {
         lock(&self.state).settings.clone()
+    }
+
+    /// What another part (the addressbook) asks with, copied out under the lock.
+    pub(crate) fn part_inputs(&self) -> Result<PartInputs> {
+        let state = lock(&self.state);
+        let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
+        Ok(PartInputs {
+            settings: state.settings.clone(),
+            credentials,
+            fetcher: state.fetcher.clone(),
+            log: state.log.clone(),
+        })
     }
 
     /// The user's own credentials; they take precedence over the file's.

@@ -29,6 +29,8 @@
 // - Provision owns one handle: move-only, released by its destructor. A
 //   moved-from object holds no handle; calling it throws with
 //   PROVISION_ERR_ARGUMENT (its readers give nothing).
+// - Addressbook is an immutable snapshot of a fetched addressbook, shared
+//   by copies in the same way (its xml() view lives while any copy does).
 // - Outcome is an immutable snapshot of one run's result, shared by copies
 //   (copying one copies no text). Its string_views stay valid as long as any
 //   copy of it lives, whatever runs, refreshes or the Provision's
@@ -46,8 +48,8 @@
 // - run, set_call_active, refresh_now, set_credentials, set_cache,
 //   set_timeouts, set_ca_file, set_client_cert, clear_client_cert, set_proxy,
 //   set_header, set_variable, save, store_local, set_user_agent, reset_user_agent,
-//   set_logger, last_outcome, config, source_url and is_provisioned may be
-//   called from any thread at the same time, and from inside the refresh
+//   set_logger, last_outcome, config, source_url, is_provisioned and the
+//   addressbook_* calls may be called from any thread at the same time, and from inside the refresh
 //   callback and the logger (except run() from inside the logger, which
 //   would wait for itself). set_logger takes effect for the records made
 //   after it returns; a logger it replaced may still be running on another
@@ -270,6 +272,30 @@ public:
 
 private:
     std::shared_ptr<provision_outcome_t> outcome_;
+};
+
+/// An immutable snapshot of an addressbook as the server sent it
+/// (provision_addressbook_t, docs/addressbook.md): the <addressbook>
+/// document and its number of contacts. Owns its snapshot and frees it with
+/// the last copy (copies share it); the view xml() gives stays valid while
+/// any copy lives, whatever the Provision does meanwhile, its destruction
+/// included. Any thread may read it, also at the same time.
+class Addressbook {
+public:
+    /// Takes ownership of `book` (not NULL), as provision_addressbook_fetch gives it.
+    explicit Addressbook(provision_addressbook_t* book) : book_(book, provision_addressbook_free) {}
+
+    /// The whole <addressbook> document (UTF-8 XML).
+    std::string_view xml() const { return provision_addressbook_xml(book_.get()); }
+
+    /// The number of <contact> elements.
+    std::size_t size() const { return provision_addressbook_count(book_.get()); }
+
+    /// The C snapshot, still owned by this object (and its copies).
+    const provision_addressbook_t* get() const noexcept { return book_.get(); }
+
+private:
+    std::shared_ptr<provision_addressbook_t> book_;
 };
 
 /// One provision file, its credentials and the outcome of the last run.
@@ -497,6 +523,40 @@ public:
 
     /// Back to the default User-Agent, "libprovision/" + version().
     void reset_user_agent() { detail::check(provision_set_user_agent(handle_, nullptr)); }
+
+    // The addressbook part (docs/addressbook.md). Each throws Error:
+    // PROVISION_ERR_RESTRICTED, without a request, when the provision file
+    // (its current settings) does not allow it; _SERVER with the server's
+    // <error> text; _FETCH otherwise. Never deferred by a call; never
+    // touches the configuration. Any thread, at the same time as runs.
+
+    /// Fetches the addressbook from the base URLs in turn, like run().
+    Addressbook addressbook_fetch() {
+        provision_addressbook_t* book = nullptr;
+        detail::check(provision_addressbook_fetch(handle_, &book));
+        return Addressbook(book);
+    }
+
+    /// Adds a contact (`contact_xml`: one <contact> without <id>; malformed
+    /// XML throws PROVISION_ERR_FORMAT before any request). Returns the
+    /// stored contact, with its new <id>, as a one-contact Addressbook.
+    /// Never sent twice: when the connection broke after sending, it throws
+    /// PROVISION_ERR_FETCH saying the outcome is unknown.
+    Addressbook addressbook_add(const std::string& contact_xml) {
+        provision_addressbook_t* stored = nullptr;
+        detail::check(provision_addressbook_add(handle_, contact_xml.c_str(), &stored));
+        return Addressbook(stored);
+    }
+
+    /// Replaces contact `contact_id` with `contact_xml`.
+    void addressbook_update(const std::string& contact_id, const std::string& contact_xml) {
+        detail::check(provision_addressbook_update(handle_, contact_id.c_str(), contact_xml.c_str()));
+    }
+
+    /// Deletes contact `contact_id`.
+    void addressbook_delete(const std::string& contact_id) {
+        detail::check(provision_addressbook_delete(handle_, contact_id.c_str()));
+    }
 
     /// The C handle, still owned by this object, for calls not wrapped here.
     ::provision_t* get() const noexcept { return handle_; }

@@ -58,6 +58,20 @@ fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
         status("provision_set_proxy", &|| provision_set_proxy(p, ptr::null()));
         status("provision_set_header", &|| provision_set_header(p, c"X-A".as_ptr(), c"b".as_ptr()));
         status("provision_set_variable", &|| provision_set_variable(p, c"version".as_ptr(), c"1".as_ptr()));
+        let mut book: *mut AddressbookSnapshot = ptr::null_mut();
+        let book_out: *mut *mut AddressbookSnapshot = &mut book;
+        status("provision_addressbook_fetch", &|| provision_addressbook_fetch(p, book_out));
+        status("provision_addressbook_add", &|| provision_addressbook_add(p, c"<contact/>".as_ptr(), book_out));
+        status("provision_addressbook_update", &|| {
+            provision_addressbook_update(p, c"1".as_ptr(), c"<contact/>".as_ptr())
+        });
+        status("provision_addressbook_delete", &|| provision_addressbook_delete(p, c"1".as_ptr()));
+        panic_in_this_thread(true);
+        assert!(provision_addressbook_xml(book).is_null() && provision_addressbook_count(book) == 0);
+        provision_addressbook_free(book);
+        panic_in_this_thread(false);
+        assert!(book.is_null());
+        exercised.extend(["provision_addressbook_xml", "provision_addressbook_count", "provision_addressbook_free"]);
 
         // An outcome to read while panicking: a cache-served one, made from a
         // cache file, since the one base URL is dead.

@@ -23,13 +23,23 @@ library's status; its ``message`` is the library's own text, which never
 contains a password. ``prov.set_logger(callable)`` hands each URL a run
 tries to the host's log as an :class:`Attempt`.
 
+The operator's addressbook (docs/addressbook.md), within the provision
+file's restrictions::
+
+    book = prov.addressbook()                     # an Addressbook of Contacts
+    new = prov.add_contact(provision.Contact(name="Bob", numbers=[provision.Number("work", "+1 555")]))
+    prov.update_contact(new.id, new.replace(note="met at the fair"))
+    prov.delete_contact(new.id)
+
 For operators, ``python3 -m provision run PROVISION_FILE`` tries a provision
-file against its servers and prints what happened (``--help``).
+file against its servers and prints what happened, and ``python3 -m provision
+addressbook PROVISION_FILE`` prints its addressbook as a table (``--help``).
 
 The modules: ``_errors`` (statuses, one exception class per failure status),
 ``_ffi`` (loading the library, one ctypes prototype per C function),
 ``_callbacks`` (the C callbacks into Python), ``_provision`` (the handle),
-``_outcome`` (a run's result as values), ``cli`` (``python3 -m provision``).
+``_outcome`` (a run's result as values), ``_addressbook`` (the operator's
+phonebook as values), ``cli`` (``python3 -m provision``).
 This file only re-exports them. The library's lookup order is in ``_ffi``.
 """
 
@@ -46,6 +56,7 @@ from ._errors import (
     FormatError,
     InternalError,
     NotFoundError,
+    RestrictedError,
     ProvisionError,
     ProvisionIOError,
     ServerError,
@@ -66,9 +77,13 @@ __all__ = [
     "FetchError",
     "DeferredError",
     "InternalError",
+    "RestrictedError",
     "ERRORS",
     "LibraryNotFound",
     "Outcome",
+    "Addressbook",
+    "Contact",
+    "Number",
     "Refreshed",
     "Attempt",
     "Logger",
@@ -82,6 +97,7 @@ __all__ = [
 # what is missing), and using any of these names raises the ImportError that
 # lists every place tried.
 try:
+    from ._addressbook import Addressbook, Contact, Number
     from ._callbacks import Attempt, Logger, Refreshed
     from ._provision import Provision, library_path, version
 except LibraryNotFound as _missing:

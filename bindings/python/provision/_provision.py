@@ -11,9 +11,10 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, Union
 
-from . import _ffi
+from . import _addressbook, _ffi
+from ._addressbook import Addressbook, Contact
 from ._callbacks import Logger, Refreshed, inside_callback, log_thunk, refresh_thunk, retired_thunks
 from ._errors import ArgumentError, Status, error
 from ._ffi import StrPath
@@ -343,6 +344,39 @@ class Provision:
         section_bytes = _ffi.encode(section, "section")
         with self._use() as handle:
             return bool(_ffi.is_provisioned(handle, section_bytes))
+
+    # The addressbook part (docs/addressbook.md). Each call raises
+    # RestrictedError, without a request, when the provision file does not
+    # allow it; ServerError with the server's <error> text; FetchError
+    # otherwise. Never deferred by a call, never touches the configuration.
+
+    def addressbook(self) -> Addressbook:
+        """Fetches the addressbook from the base URLs in turn (like a run)."""
+        with self._use() as handle:
+            return _addressbook.fetch(handle)
+
+    def add_contact(self, contact: Union[Contact, str]) -> Contact:
+        """Adds a contact (a :class:`Contact`, whose id is not sent, or the
+        text of one ``<contact>`` without ``<id>``); returns it as the server
+        stored it, with its id. :class:`FormatError` for malformed XML, and a
+        :class:`FetchError` saying the outcome is unknown when the connection
+        broke after sending (it is never sent twice)."""
+        xml = _addressbook.contact_xml(contact, with_id=False)
+        with self._use() as handle:
+            return _addressbook.add(handle, xml)
+
+    def update_contact(self, contact_id: str, contact: Union[Contact, str]) -> None:
+        """Replaces contact ``contact_id`` with ``contact``."""
+        id_bytes = _ffi.encode(contact_id, "contact_id")
+        xml = _addressbook.contact_xml(contact, with_id=False)
+        with self._use() as handle:
+            _addressbook.update(handle, id_bytes, xml)
+
+    def delete_contact(self, contact_id: str) -> None:
+        """Deletes contact ``contact_id``."""
+        id_bytes = _ffi.encode(contact_id, "contact_id")
+        with self._use() as handle:
+            _addressbook.delete(handle, id_bytes)
 
     @property
     def closed(self) -> bool:

@@ -4,6 +4,8 @@ file against its servers.
 For operators testing their provisioning servers: does what a softphone
 does at start-up (ask each base URL in turn, merge the first usable answer
 into a local config) and prints what happened. Nothing is written.
+``python3 -m provision addressbook`` fetches the addressbook part and prints
+its contacts as a table.
 
 It never shows a traceback: every failure is one line on standard error and
 an exit status listed by ``--help`` (and docs/python.md). ``--help`` works
@@ -71,7 +73,8 @@ def parser() -> argparse.ArgumentParser:
     """The command line; building it needs no library."""
     top = argparse.ArgumentParser(
         prog=_program_name(),
-        description="Tools around libprovision: try a provision file against its servers.",
+        description="Tools around libprovision: try a provision file against its servers, "
+        "print the addressbook it leads to.",
     )
     top.add_argument("--version", action="store_true", help="print the package's and the library's versions")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
@@ -95,14 +98,37 @@ def parser() -> argparse.ArgumentParser:
         help="a local config to merge into (read, never written); a missing file is merged as an empty "
         "config, with a warning",
     )
-    run.add_argument(
+    _user_option(run)
+    _network_options(run)
+    book = commands.add_parser(
+        "addressbook",
+        help="print the addressbook a provision file leads to",
+        description=textwrap.fill(
+            "Fetches the addressbook part (BASE/addressbook, docs/addressbook.md) from the base URLs "
+            "of PROVISION_FILE in turn and prints its contacts as a table on standard output, one "
+            "line per URL tried on standard error. Fails with ERR_RESTRICTED, without a request, "
+            "when the file's <use_addressbook> is 0."
+        ),
+        epilog=_exit_codes(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    book.add_argument("provision_file", metavar="PROVISION_FILE", help="the provision file (provision.conf)")
+    _user_option(book)
+    _network_options(book)
+    return top
+
+
+def _user_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--user",
         metavar="U",
         help=f"send U's credentials instead of the file's (needed when user_input_authentication is 1); "
         f"the password is taken from ${PASSWORD_VARIABLE}, else asked on the terminal. Ignored, with a "
         "warning, when the file has use_authentication 0",
     )
-    network = run.add_argument_group("network (docs/network.md)")
+
+def _network_options(command: argparse.ArgumentParser) -> None:
+    network = command.add_argument_group("network (docs/network.md)")
     network.add_argument("--client-cert", metavar="PEM", help="present this client certificate chain (with --client-key)")
     network.add_argument("--client-key", metavar="PEM", help="the private key of --client-cert (PKCS#8, RSA or EC)")
     network.add_argument(
@@ -125,7 +151,6 @@ def parser() -> argparse.ArgumentParser:
         dest="variables",
         help="the value of [NAME] in URL templates, e.g. --set version=1.14 (repeatable)",
     )
-    return top
 
 
 def _pairs(option: str, given: List[str]) -> List[Tuple[str, str]]:
@@ -213,19 +238,22 @@ def _log_line(out: TextIO) -> Callable[[Any], None]:
     return hear
 
 
+def _credentials(prov: Any, args: argparse.Namespace, err: TextIO) -> None:
+    """``--user``'s credentials on the handle, unless the file sends none."""
+    if args.user is None:
+        return
+    if _sends_credentials(args.provision_file) is False:
+        print(f"warning: --user {args.user} is not sent: {args.provision_file} has use_authentication 0", file=err)
+    else:
+        prov.set_credentials(args.user, _password(args.user))
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``run PROVISION_FILE``: the exit status; Failure for one-line failures."""
     binding = _library()
     try:
         with binding.Provision.load(args.provision_file) as prov:
-            if args.user is not None:
-                if _sends_credentials(args.provision_file) is False:
-                    print(
-                        f"warning: --user {args.user} is not sent: {args.provision_file} has use_authentication 0",
-                        file=err,
-                    )
-                else:
-                    prov.set_credentials(args.user, _password(args.user))
+            _credentials(prov, args, err)
             _network(prov, args)
             if args.local is not None and not os.path.exists(args.local):
                 print(f"warning: --local {args.local} does not exist: merging into an empty local config", file=err)
@@ -236,14 +264,47 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(prov.config or "")
             return EXIT_OK
     except ProvisionError as e:
-        name = e.status.name if isinstance(e.status, Status) else str(e.status)
-        if e.status == Status.ERR_SERVER:
-            message = f"error ({name}): the server says: {_one_line(e.message)}"
-        else:
-            message = f"error ({name}): {_one_line(e.message)}"
-            if e.status == Status.ERR_CREDENTIALS and args.user is None:
-                message += " (give the user with --user)"
-        raise Failure(EXIT_BASE + int(e.status), message) from None
+        raise _failure(e, args) from None
+
+
+def table(book: Any) -> List[str]:
+    """An Addressbook's contacts as aligned lines: a header, then one line per contact."""
+    rows = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
+    for c in book:
+        numbers = ", ".join(f"{n.number} ({n.type})" for n in c.numbers)
+        rows.append((c.id or "", c.name, numbers, c.email or "", c.company or "", c.note or ""))
+    rows = [tuple(_one_line(cell) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def addressbook(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``addressbook PROVISION_FILE``: the exit status; Failure for one-line failures."""
+    binding = _library()
+    try:
+        with binding.Provision.load(args.provision_file) as prov:
+            _credentials(prov, args, err)
+            _network(prov, args)
+            prov.set_logger(_log_line(err))
+            book = prov.addressbook()
+            for line in table(book):
+                print(line, file=out)
+            print(f"{len(book)} contacts", file=err)
+            return EXIT_OK
+    except ProvisionError as e:
+        raise _failure(e, args) from None
+
+
+def _failure(e: ProvisionError, args: argparse.Namespace) -> Failure:
+    """A library failure as the program's one line and exit status."""
+    name = e.status.name if isinstance(e.status, Status) else str(e.status)
+    if e.status == Status.ERR_SERVER:
+        message = f"error ({name}): the server says: {_one_line(e.message)}"
+    else:
+        message = f"error ({name}): {_one_line(e.message)}"
+        if e.status == Status.ERR_CREDENTIALS and args.user is None:
+            message += " (give the user with --user)"
+    return Failure(EXIT_BASE + int(e.status), message)
 
 
 # The section names the provisioning guide lists.
@@ -274,9 +335,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             return EXIT_OK
         if args.command is None:
             top.print_usage(sys.stderr)
-            print(f"{top.prog}: error: give a COMMAND (run)", file=sys.stderr)
+            print(f"{top.prog}: error: give a COMMAND (run, addressbook)", file=sys.stderr)
             return EXIT_USAGE
-        return run(args, sys.stdout, sys.stderr)
+        command = {"run": run, "addressbook": addressbook}[args.command]
+        return command(args, sys.stdout, sys.stderr)
     except Failure as failure:
         print(str(failure), file=sys.stderr)
         return failure.code
