@@ -594,3 +594,40 @@ fn a_secret_of_the_urls_own_query_is_scrubbed_from_addressbook_messages() {
         assert!(!r.message.contains("tok-s3cret"), "{r:?}");
     }
 }
+
+#[test]
+fn the_addressbook_goes_through_the_proxy_with_the_hosts_headers_for_its_origin_only() {
+    let other = serve(|_| Reply::ok("<addressbook/>"));
+    let elsewhere = other.url("/addressbook");
+    let server = serve(move |r| match r.path() {
+        "/hop/addressbook" => Reply::redirect(&elsewhere),
+        // The POST alone has a body.
+        "/addressbook" if r.header("Content-Length").is_none() => Reply::ok("<addressbook/>"),
+        _ => Reply::ok("<contact><id>9</id><name>Bob Builder</name></contact>"),
+    });
+    let proxy = common::proxy::Proxy::start(Some(("corp", "proxy-pa55")));
+    let p = unauthenticated(&server.url("/"));
+    p.set_proxy(Some(&proxy.url("corp:proxy-pa55@"))).unwrap();
+    p.set_header("X-Device-Id", Some("phone-42")).unwrap();
+    p.addressbook_fetch().unwrap();
+    p.addressbook_add(CONTACT).unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|r| r.header("X-Device-Id") == Some("phone-42")), "{seen:?}");
+    let asked = proxy.asked();
+    assert!(!asked.is_empty() && asked.iter().all(|a| a.method == "CONNECT" && a.authorized), "{asked:?}");
+    assert!(asked.iter().all(|a| a.target == format!("127.0.0.1:{}", server.port)), "{asked:?}");
+
+    let hop = unauthenticated(&server.url("/hop/"));
+    hop.set_header("X-Device-Id", Some("phone-42")).unwrap();
+    hop.addressbook_fetch().unwrap();
+    assert_eq!(server.requests()[2].header("X-Device-Id"), Some("phone-42"));
+    assert_eq!(other.requests()[0].header("X-Device-Id"), None, "not sent to another origin");
+
+    // A proxy's password never shows, even when the proxy refuses.
+    p.set_proxy(Some(&proxy.url("corp:wrong-pa55@"))).unwrap();
+    let heard = records(&p);
+    let err = p.addressbook_fetch().unwrap_err();
+    assert!(err.message.contains("refused the credentials") && !err.message.contains("wrong-pa55"), "{err}");
+    assert!(heard.lock().unwrap().iter().all(|r| !r.message.contains("wrong-pa55")));
+}
