@@ -631,3 +631,29 @@ fn the_addressbook_goes_through_the_proxy_with_the_hosts_headers_for_its_origin_
     assert!(err.message.contains("refused the credentials") && !err.message.contains("wrong-pa55"), "{err}");
     assert!(heard.lock().unwrap().iter().all(|r| !r.message.contains("wrong-pa55")));
 }
+
+#[test]
+fn the_addressbook_presents_the_client_certificate() {
+    use common::tls::{serve_tls, Ca};
+    let dir = tempfile::tempdir().unwrap();
+    let (servers, clients) = (Ca::new("server CA"), Ca::new("client CA"));
+    let ca_pem = dir.path().join("ca.pem");
+    servers.write_pem(&ca_pem);
+    let config = servers.server_config_requiring_client(&["127.0.0.1"], &clients);
+    let server = serve_tls(config, |_| Reply::ok("<addressbook/>"));
+    let p = unauthenticated(&server.url("/"));
+    p.set_ca_file(Some(&ca_pem)).unwrap();
+
+    let err = p.addressbook_fetch().unwrap_err();
+    assert!(err.message.contains("requires a client certificate"), "{err}");
+    // TLS 1.3 sends the request before the server's verdict on the
+    // certificate, so a manipulation counts as maybe-arrived (not sent again).
+    let err = p.addressbook_delete("1").unwrap_err();
+    assert!(err.message.contains("requires a client certificate") && err.message.contains("unknown"), "{err}");
+    assert!(server.requests().is_empty());
+
+    let files = clients.client_files(dir.path(), "phone-1");
+    p.set_client_cert(Some(&files.chain), Some(&files.key)).unwrap();
+    assert_eq!(p.addressbook_fetch().unwrap().contacts, 0);
+    assert_eq!(server.requests().len(), 1);
+}
