@@ -11,14 +11,13 @@
 //! connection failed before the request could have reached a server.
 
 use crate::error::{Error, Result, Status};
-use crate::fetch::{self, Auth, Credentials, Failure, Method, Tally, Unanswered, Validators, QUERY_VALUE};
+use crate::fetch::{self, Credentials, Failure, Method, Tally, Unanswered, Validators, QUERY_VALUE};
 use crate::limits::{MAX_CONTACT_BYTES, MAX_CONTACT_ID_BYTES};
 use crate::provision_file::Settings;
 use crate::provisioner::{PartInputs, Provisioner};
 use crate::xml::{self, Scan, XmlError};
 use percent_encoding::utf8_percent_encode;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 use ureq::http::StatusCode;
 
 /// An addressbook as a server sent it: an `<addressbook>` document of
@@ -63,8 +62,9 @@ pub(crate) struct Memory {
 struct Kept {
     book: Arc<Addressbook>,
     validators: Validators,
-    /// Another user's `304` must not hand out this user's addressbook.
-    asked_as: Option<Credentials>,
+    /// Another user's `304` must not hand out this user's addressbook: the
+    /// credentials sent, and those a URL template filled in.
+    asked_as: (Option<Credentials>, Option<Credentials>),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -92,50 +92,47 @@ impl Provisioner {
     /// configuration is fetched. A `304` to the validators of the last
     /// fetch hands out that addressbook again.
     pub fn addressbook_fetch(&self) -> Result<Arc<Addressbook>> {
-        let PartInputs { settings, credentials, fetcher, log } = self.part_inputs()?;
+        let PartInputs { settings, credentials, template_credentials, fetcher, log } = self.part_inputs()?;
         check_allowed(&settings, None)?;
+        let asked_as = (credentials, template_credentials);
         let kept = {
             let memory = lock(&self.addressbook);
-            memory.kept.as_ref().filter(|k| k.asked_as == credentials).map(|k| (k.book.clone(), k.validators.clone()))
+            memory.kept.as_ref().filter(|k| k.asked_as == asked_as).map(|k| (k.book.clone(), k.validators.clone()))
         };
-        let auth = Auth::new(&settings, credentials.as_ref());
+        let auth = fetcher.auth(&settings, asked_as.0.as_ref(), asked_as.1.as_ref());
+        let targets = fetcher.targets(&settings.base_urls, "addressbook", asked_as.1.as_ref())?;
         let mut tally = Tally::new(&auth, log.as_ref());
-        for base in &settings.base_urls {
-            let started = Instant::now();
-            let validators = kept.as_ref().filter(|(book, _)| book.base_url == *base).map(|(_, v)| v);
-            let url = match fetch::part_url(base, "addressbook") {
-                Ok(url) => url,
-                Err(m) => {
-                    tally.failed(base.clone(), Failure::Other(m), started);
-                    continue;
-                }
-            };
-            let shown = fetch::shown(&url);
-            let answer = fetcher.exchange(Method::Get, fetch::with_auth_query(&url, &auth), &auth, validators);
-            let fetch::Exchanged { status, body: bytes, validators: got, .. } = match answer {
+        for target in &targets {
+            let Some((attempt, url)) = tally.start(target) else { continue };
+            let base = target.base;
+            let validators = kept.as_ref().filter(|(book, _)| book.base_url == base).map(|(_, v)| v);
+            let answer = fetcher.exchange(Method::Get, fetch::with_auth_query(url, &auth), &auth, validators);
+            let fetch::Exchanged { status, body: bytes, validators: got, retry_after, .. } = match answer {
                 Ok(answer) => answer,
                 Err(u) => {
-                    tally.failed(shown, Failure::Other(u.reason), started);
+                    tally.failed(attempt, Failure::Other(u.reason), None);
                     continue;
                 }
             };
             if let (StatusCode::NOT_MODIFIED, Some((book, _))) =
                 (status, kept.as_ref().filter(|_| validators.is_some()))
             {
-                tally.succeeded(shown, "ok, not modified (304)".into(), started);
-                lock(&self.addressbook).served_by = Some(base.clone());
+                tally.succeeded(attempt, "ok, not modified (304)".into());
+                lock(&self.addressbook).served_by = Some(base.to_owned());
                 return Ok(book.clone());
             }
             match read_addressbook(status, bytes) {
                 Ok((text, contacts)) => {
-                    tally.succeeded(shown, format!("ok, {contacts} contacts, {} bytes", text.len()), started);
-                    let book = Arc::new(Addressbook { xml: text, contacts, base_url: base.clone() });
+                    tally.succeeded(attempt, format!("ok, {contacts} contacts, {} bytes", text.len()));
+                    let book = Arc::new(Addressbook { xml: text, contacts, base_url: base.to_owned() });
                     let mut memory = lock(&self.addressbook);
-                    memory.served_by = Some(base.clone());
-                    memory.kept = Some(Kept { book: book.clone(), validators: got, asked_as: credentials });
+                    memory.served_by = Some(base.to_owned());
+                    memory.kept = Some(Kept { book: book.clone(), validators: got, asked_as });
                     return Ok(book);
                 }
-                Err(failure) => tally.failed(shown, failure, started),
+                Err(failure) => {
+                    tally.failed(attempt, failure, retry_after);
+                }
             }
         }
         Err(tally.error())
@@ -173,27 +170,20 @@ impl Provisioner {
     /// then the others in order, moving on only while nothing could have
     /// reached a server. Returns the accepting answer and its base URL.
     fn manipulate(&self, inputs: &PartInputs, part: &str, method: Method<'_>) -> Result<Sent> {
-        let PartInputs { settings, credentials, fetcher, log } = inputs;
+        let PartInputs { settings, credentials, template_credentials, fetcher, log } = inputs;
+        let auth = fetcher.auth(settings, credentials.as_ref(), template_credentials.as_ref());
+        let targets = fetcher.targets(&settings.base_urls, part, template_credentials.as_ref())?;
         let served_by = lock(&self.addressbook).served_by.clone();
-        let preferred = served_by.as_ref().filter(|s| settings.base_urls.contains(s));
-        let order = preferred.into_iter().chain(settings.base_urls.iter().filter(|b| Some(*b) != preferred));
-        let auth = Auth::new(settings, credentials.as_ref());
+        let preferred = targets.iter().find(|t| served_by.as_deref() == Some(t.base));
+        let order = preferred.into_iter().chain(targets.iter().filter(|t| served_by.as_deref() != Some(t.base)));
         let mut tally = Tally::new(&auth, log.as_ref());
-        for base in order {
-            let started = Instant::now();
-            let url = match fetch::part_url(base, part) {
-                Ok(url) => url,
-                Err(m) => {
-                    tally.failed(base.clone(), Failure::Other(m), started);
-                    continue;
-                }
-            };
-            let shown = fetch::shown(&url);
+        for target in order {
+            let Some((attempt, url)) = tally.start(target) else { continue };
             let fetch::Exchanged { status, body: bytes, .. } =
-                match fetcher.exchange(method, fetch::with_auth_query(&url, &auth), &auth, None) {
+                match fetcher.exchange(method, fetch::with_auth_query(url, &auth), &auth, None) {
                     Ok(answer) => answer,
                     Err(Unanswered { reason, unsent: true }) => {
-                        tally.failed(shown, Failure::Other(format!("{reason} (not sent)")), started);
+                        tally.failed(attempt, Failure::Other(format!("{reason} (not sent)")), None);
                         continue;
                     }
                     Err(Unanswered { reason, unsent: false }) => {
@@ -202,18 +192,19 @@ impl Provisioner {
                          unknown (fetch the addressbook to see); it is not sent again",
                             method.name()
                         );
-                        tally.failed(shown.clone(), Failure::Other(why.clone()), started);
-                        return Err(Error::new(Status::PROVISION_ERR_FETCH, format!("{shown}: {}", auth.scrub(why))));
+                        let quoted = tally.failed(attempt, Failure::Other(why), None);
+                        return Err(Error::new(Status::PROVISION_ERR_FETCH, quoted));
                     }
                 };
             // The server answered: whatever it said, no other URL is asked.
+            let shown = attempt.shown.clone();
             return match fetch::judge(status, bytes) {
                 Ok(document) => {
-                    tally.succeeded(shown.clone(), format!("ok, {} accepted (HTTP {status})", method.name()), started);
-                    Ok(Sent { base_url: base.clone(), shown, document })
+                    tally.succeeded(attempt, format!("ok, {} accepted (HTTP {status})", method.name()));
+                    Ok(Sent { base_url: target.base.to_owned(), shown, document })
                 }
                 Err(failure) => {
-                    tally.failed(shown, failure, started);
+                    tally.failed(attempt, failure, None);
                     Err(tally.error())
                 }
             };

@@ -108,7 +108,11 @@ pub fn configuration_url(base: &str) -> std::result::Result<Url, String> {
 /// `base` with `part` (already percent-encoded where needed, such as
 /// `addressbook/ID`) appended to its path; its query is kept.
 pub(crate) fn part_url(base: &str, part: &str) -> std::result::Result<Url, String> {
-    let mut url = Url::parse(base).map_err(|e| format!("'{}' is not a URL: {e}", redact::show_url(base)))?;
+    let url = Url::parse(base).map_err(|e| format!("'{}' is not a URL: {e}", redact::show_url(base)))?;
+    Ok(appended(url, part))
+}
+
+fn appended(mut url: Url, part: &str) -> Url {
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');
@@ -116,7 +120,7 @@ pub(crate) fn part_url(base: &str, part: &str) -> std::result::Result<Url, Strin
     path.push_str(part);
     url.set_path(&path);
     url.set_fragment(None);
-    Ok(url)
+    url
 }
 
 /// What is sent to every URL, derived once per run.
@@ -153,12 +157,6 @@ impl Auth {
         }
         auth.scrubber.password(&c.user, &c.password);
         auth
-    }
-
-    /// Hides the credentials in text that came from outside (a server's
-    /// words, a transport error).
-    pub(crate) fn scrub(&self, message: String) -> String {
-        self.scrubber.scrub(message)
     }
 
     /// Also hides a password a URL template sends, as written and as sent.
@@ -209,12 +207,15 @@ pub struct Fetcher {
     variables: Arc<Variables>,
 }
 
-/// A base URL ready to ask: filled in (templates) and as it may be shown.
-struct Target<'a> {
-    base: &'a str,
-    /// `BASE + "configuration"` filled in, or why it is not a URL.
+/// A base URL ready to ask for one part: filled in (templates) and as it
+/// may be shown.
+pub(crate) struct Target<'a> {
+    /// As written in the provision file.
+    pub base: &'a str,
+    /// `BASE + part` filled in, or why it is not a URL.
     url: std::result::Result<Url, String>,
-    shown: String,
+    /// `redact::show_url` of it, with `[password]` for a template's password.
+    pub shown: String,
 }
 
 impl Default for Fetcher {
@@ -311,6 +312,47 @@ impl Fetcher {
         condition: Option<Condition<'_>>,
         log: Option<&Sink>,
     ) -> (Result<Fetched>, Option<Duration>) {
+        let auth = self.auth(settings, credentials, template_credentials);
+        let targets = match self.targets(&settings.base_urls, "configuration", template_credentials) {
+            Ok(targets) => targets,
+            Err(e) => return (Err(e), None),
+        };
+        let mut tally = Tally::new(&auth, log);
+        for target in &targets {
+            let Some((attempt, url)) = tally.start(target) else { continue };
+            let validators = condition.filter(|c| c.base_url == target.base).map(|c| c.validators);
+            let mut asked = None;
+            match self.try_url(target.base, url, settings, &auth, validators, &mut asked) {
+                Ok(mut fetched) => {
+                    let outcome = match &fetched {
+                        Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
+                        Fetched::NotModified => "ok, not modified (304)".to_owned(),
+                    };
+                    let scrubber = tally.succeeded(attempt, outcome);
+                    if let Fetched::Answer(answer) = &mut fetched {
+                        answer.scrubber = scrubber;
+                    }
+                    return (Ok(fetched), tally.longest_asked());
+                }
+                Err(failure) => {
+                    tally.failed(attempt, failure, asked);
+                }
+            }
+        }
+        let longest_asked = tally.longest_asked();
+        (Err(tally.error()), longest_asked)
+    }
+
+    /// What goes with every request of one pass over the base URLs:
+    /// `credentials` sent as `authentication_type` says, and a scrubber
+    /// that also knows a template's password (`template_credentials`) and
+    /// the proxy's.
+    pub(crate) fn auth(
+        &self,
+        settings: &Settings,
+        credentials: Option<&Credentials>,
+        template_credentials: Option<&Credentials>,
+    ) -> Auth {
         let mut auth = Auth::new(settings, credentials);
         if let Some(c) = template_credentials {
             auth.hide_template_password(&c.password);
@@ -318,114 +360,74 @@ impl Fetcher {
         if let Some((user, password)) = proxy::credentials(self.agent.config().proxy()) {
             auth.scrubber.password(user, password);
         }
-        let targets = settings.base_urls.iter().map(|base| self.target(base, template_credentials)).collect();
-        let targets: Vec<Target<'_>> = match targets {
-            Ok(targets) => targets,
-            Err(e) => return (Err(e), None),
-        };
-        let mut failures = Vec::new();
-        let mut server_error = None;
-        let mut longest_asked: Option<Duration> = None;
-        for target in targets {
-            let base = target.base;
-            let validators = condition.filter(|c| c.base_url == base).map(|c| c.validators);
-            let started = Instant::now();
-            // A server may echo a secret of the URL's own query too.
-            let mut scrubber = auth.scrubber.clone();
-            if let Ok(url) = &target.url {
-                redact::query_secrets(url.as_str()).iter().for_each(|secret| {
-                    scrubber.secret(secret);
-                });
-            }
-            let mut asked = None;
-            match self.try_url(target, settings, &auth, validators, &mut asked) {
-                Ok((shown, mut fetched)) => {
-                    let outcome = match &mut fetched {
-                        Fetched::Answer(answer) => {
-                            answer.scrubber = scrubber;
-                            format!("ok, {} bytes", answer.body.len())
-                        }
-                        Fetched::NotModified => "ok, not modified (304)".to_owned(),
-                    };
-                    report(log, shown, Status::PROVISION_OK, outcome, started);
-                    return (Ok(fetched), longest_asked);
-                }
-                Err((shown, failure)) => {
-                    let (status, mut reason) = match failure {
-                        Failure::Server(text) => {
-                            let text = scrubber.scrub(text);
-                            server_error = Some(text.clone());
-                            (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
-                        }
-                        Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, scrubber.scrub(reason)),
-                    };
-                    if let Some(asked) = asked {
-                        reason = format!("{reason}; {}", asked.describe());
-                        longest_asked = longest_asked.max(Some(asked.wait));
-                    }
-                    failures.push(format!("{shown}: {reason}"));
-                    report(log, shown, status, reason, started);
-                }
-            }
-        }
-        let error = match server_error {
-            Some(text) => Error::new(Status::PROVISION_ERR_SERVER, text),
-            None => Error::new(Status::PROVISION_ERR_FETCH, format!("no base URL succeeded: {}", failures.join("; "))),
-        };
-        (Err(error), longest_asked)
+        auth
     }
 
-    /// A base URL filled in, and as it may be shown.
-    fn target<'a>(&self, base: &'a str, credentials: Option<&Credentials>) -> Result<Target<'a>> {
-        let url = match configuration_url(base) {
+    /// Each of `bases` ready to ask for `part` (`configuration`,
+    /// `addressbook`, `addressbook/ID`): before any request, CREDENTIALS
+    /// when a template needs credentials and `credentials` is None, FORMAT
+    /// when one holds an unknown placeholder. A base URL that is no URL is
+    /// the failure of its attempt, not of the pass.
+    pub(crate) fn targets<'a>(
+        &self,
+        bases: &'a [String],
+        part: &str,
+        credentials: Option<&Credentials>,
+    ) -> Result<Vec<Target<'a>>> {
+        bases.iter().map(|base| self.target(base, part, credentials)).collect()
+    }
+
+    /// A base URL filled in, with `part` appended, and as it may be shown.
+    /// Only the base URL is a template: `part` may hold a contact id that
+    /// looks like a placeholder (`%7Bpassword%7D`), which must stay as it is.
+    fn target<'a>(&self, base: &'a str, part: &str, credentials: Option<&Credentials>) -> Result<Target<'a>> {
+        let url = match part_url(base, "") {
             Ok(url) => url,
             Err(why) => return Ok(Target { base, url: Err(why), shown: redact::show_url(base).into_owned() }),
         };
         let filled = template::fill(&url, &self.variables, credentials)?;
-        Ok(Target { base, url: Ok(filled.request), shown: redact::show_url(&filled.shown).into_owned() })
+        // The shown form parses as it did before filling: a `[password]`
+        // stands where a placeholder stood.
+        let shown = Url::parse(&filled.shown)
+            .map(|shown| appended(shown, part).to_string())
+            .map_err(|e| Error::format(format!("{}: filled in, not a URL: {e}", redact::show_url(&filled.shown))))?;
+        Ok(Target { base, url: Ok(appended(filled.request, part)), shown: redact::show_url(&shown).into_owned() })
     }
 
-    /// One base URL. Returns the URL as it may be shown (no credentials)
-    /// with what it answered, or with what went wrong; `asked` gets what a
-    /// `503` or `429` said in `Retry-After`.
+    /// One base URL (`url`: its `configuration`, filled in): what it
+    /// answered, or what went wrong; `asked` gets what a `503` or `429`
+    /// said in `Retry-After`.
     fn try_url(
         &self,
-        target: Target<'_>,
+        base: &str,
+        url: &Url,
         settings: &Settings,
         auth: &Auth,
         validators: Option<&Validators>,
         asked: &mut Option<RetryAfter>,
-    ) -> std::result::Result<(String, Fetched), (String, Failure)> {
-        let Target { base, url, shown } = target;
-        let url = url.map_err(|m| (shown.clone(), Failure::Other(m)))?;
-        let fail = |f: Failure| (shown.clone(), f);
-        let request_url = with_auth_query(&url, auth);
+    ) -> std::result::Result<Fetched, Failure> {
         let Exchanged { status, body: bytes, validators: got, crossed: crossed_origin, retry_after } =
-            self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
+            self.get(with_auth_query(url, auth), auth, validators).map_err(Failure::Other)?;
         *asked = retry_after;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
-            return Ok((shown, Fetched::NotModified));
+            return Ok(Fetched::NotModified);
         }
-        let (body, scan) = judge(status, bytes)
-            .map_err(fail)?
-            .map_err(|e| fail(Failure::Other(format!("the answer is not well-formed XML: {e}"))))?;
+        let (body, scan) =
+            judge(status, bytes)?.map_err(|e| Failure::Other(format!("the answer is not well-formed XML: {e}")))?;
         if !settings.significant_sections.iter().any(|s| scan.has_section(s)) {
-            return Err(fail(Failure::Other(format!(
+            return Err(Failure::Other(format!(
                 "the answer (root <{}>) holds none of the significant sections",
                 scan.root_name
-            ))));
+            )));
         }
-        Ok((
-            shown,
-            Fetched::Answer(Answer {
-                base_url: base.to_owned(),
-                body,
-                scan,
-                validators: got,
-                crossed_origin,
-                scrubber: Scrubber::new(),
-            }),
-        ))
+        Ok(Fetched::Answer(Answer {
+            base_url: base.to_owned(),
+            body,
+            scan,
+            validators: got,
+            crossed_origin,
+            scrubber: Scrubber::new(),
+        }))
     }
 
     /// GET with our redirect policy: a few hops at most, never from https to
@@ -698,38 +700,83 @@ fn refused_handshake(io: &std::io::Error) -> bool {
     })
 }
 
-/// The attempts of one pass over the base URLs: each reported to the log as
-/// it ends, scrubbed like the error messages, and the pass's final error.
-/// The same rules as `first_fetched`'s loop, which keeps its own copy for now
-/// only because the Retry-After and URL-template branches reshape it: once
-/// they have landed, it should take this too.
+/// The attempts of one pass over the base URLs, for every part: each
+/// reported to the log as it ends (its URL through `redact::show_url`),
+/// scrubbed of the credentials and of its URL's own query secrets, the
+/// longest wait a busy server asked for, and the pass's final error.
 pub(crate) struct Tally<'a> {
     auth: &'a Auth,
     log: Option<&'a Sink>,
     failures: Vec<String>,
     server_error: Option<String>,
+    longest_asked: Option<Duration>,
+}
+
+/// One attempt under way.
+pub(crate) struct Attempt {
+    /// The URL as it may be shown.
+    pub shown: String,
+    /// The pass's scrubber, plus the secrets of this URL's query: a server
+    /// may echo those too.
+    scrubber: Scrubber,
+    started: Instant,
 }
 
 impl<'a> Tally<'a> {
     pub(crate) fn new(auth: &'a Auth, log: Option<&'a Sink>) -> Tally<'a> {
-        Tally { auth, log, failures: Vec::new(), server_error: None }
+        Tally { auth, log, failures: Vec::new(), server_error: None, longest_asked: None }
     }
 
-    pub(crate) fn succeeded(&self, shown: String, outcome: String, started: Instant) {
-        report(self.log, shown, Status::PROVISION_OK, outcome, started);
+    /// Starts the attempt at `target`, with the URL to ask; None (the
+    /// failure recorded) when its base URL is not a URL.
+    pub(crate) fn start<'t>(&mut self, target: &'t Target<'_>) -> Option<(Attempt, &'t Url)> {
+        let mut attempt =
+            Attempt { shown: target.shown.clone(), scrubber: self.auth.scrubber.clone(), started: Instant::now() };
+        match &target.url {
+            Ok(url) => {
+                for secret in redact::query_secrets(url.as_str()) {
+                    attempt.scrubber.secret(&secret);
+                }
+                Some((attempt, url))
+            }
+            Err(why) => {
+                self.failed(attempt, Failure::Other(why.clone()), None);
+                None
+            }
+        }
     }
 
-    pub(crate) fn failed(&mut self, shown: String, failure: Failure, started: Instant) {
-        let (status, reason) = match failure {
+    /// Reports the success; returns the attempt's scrubber, for messages
+    /// that later quote the answer.
+    pub(crate) fn succeeded(&self, attempt: Attempt, outcome: String) -> Scrubber {
+        report(self.log, attempt.shown, Status::PROVISION_OK, outcome, attempt.started);
+        attempt.scrubber
+    }
+
+    /// Reports the failure, with what a busy server `asked`; returns it as
+    /// the final error would quote it (`URL: reason`).
+    pub(crate) fn failed(&mut self, attempt: Attempt, failure: Failure, asked: Option<RetryAfter>) -> String {
+        let (status, mut reason) = match failure {
             Failure::Server(text) => {
-                let text = self.auth.scrub(text);
+                let text = attempt.scrubber.scrub(text);
                 self.server_error = Some(text.clone());
                 (Status::PROVISION_ERR_SERVER, format!("server error: {text}"))
             }
-            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, self.auth.scrub(reason)),
+            Failure::Other(reason) => (Status::PROVISION_ERR_FETCH, attempt.scrubber.scrub(reason)),
         };
-        self.failures.push(format!("{shown}: {reason}"));
-        report(self.log, shown, status, reason, started);
+        if let Some(asked) = asked {
+            reason = format!("{reason}; {}", asked.describe());
+            self.longest_asked = self.longest_asked.max(Some(asked.wait));
+        }
+        let quoted = format!("{}: {reason}", attempt.shown);
+        self.failures.push(quoted.clone());
+        report(self.log, attempt.shown, status, reason, attempt.started);
+        quoted
+    }
+
+    /// The longest wait a failed URL's server asked for so far.
+    pub(crate) fn longest_asked(&self) -> Option<Duration> {
+        self.longest_asked
     }
 
     /// SERVER with the last `<error>` text if a URL answered one, else
@@ -778,11 +825,6 @@ pub(crate) struct Exchanged {
     pub crossed: Option<String>,
     /// What a `503` or `429` said in `Retry-After`.
     pub retry_after: Option<RetryAfter>,
-}
-
-/// A URL as it may appear in a message (see `redact::show_url`).
-pub(crate) fn shown(url: &Url) -> String {
-    redact::show_url(url.as_str()).into_owned()
 }
 
 #[cfg(test)]

@@ -78,6 +78,8 @@ struct Kept {
 pub(crate) struct PartInputs {
     pub settings: Arc<Settings>,
     pub credentials: Option<Credentials>,
+    /// For the `[username]` and `[password]` of URL templates.
+    pub template_credentials: Option<Credentials>,
     pub fetcher: Arc<Fetcher>,
     pub log: Option<Sink>,
 }
@@ -172,6 +174,7 @@ impl Provisioner {
         Ok(PartInputs {
             settings: state.settings.clone(),
             credentials,
+            template_credentials: template_credentials(&state.settings, state.credentials.as_ref()),
             fetcher: state.fetcher.clone(),
             log: state.log.clone(),
         })

@@ -2,8 +2,9 @@
 //! `[username]`, `[password]` and `[NAME]` placeholders (or `{...}` braces)
 //! for the application to fill in.
 //!
-//! Placeholders are looked for in the path and query of `BASE +
-//! "configuration"` (never in the host: `[::1]` is an address), and replaced
+//! Placeholders are looked for in the path and query of the base URL
+//! (never in the host: `[::1]` is an address) before a part (`configuration`,
+//! `addressbook/ID`) is appended, so an id is never taken for one; they are replaced
 //! by the value percent-encoded as an RFC 3986 unreserved-only string, which
 //! is safe anywhere in a path or a query. A literal bracket that is not a
 //! placeholder is written percent-encoded (`%5B`, `%7B`).
@@ -133,8 +134,8 @@ pub struct Filled {
     pub shown: String,
 }
 
-/// Fills in the placeholders of `url` (the base URL with `configuration`
-/// appended). CREDENTIALS when `[username]` or `[password]` is used and
+/// Fills in the placeholders of `url` (a base URL; `Fetcher::target`
+/// appends the part afterwards). CREDENTIALS when `[username]` or `[password]` is used and
 /// `credentials` is `None`; FORMAT naming an unknown placeholder.
 pub fn fill(url: &Url, variables: &Variables, credentials: Option<&Credentials>) -> Result<Filled> {
     let shown_base = crate::redact::show_url(url.as_str());

@@ -482,3 +482,178 @@ fn a_fetch_does_not_wait_for_a_run_in_progress() {
     release.send(()).unwrap();
     assert_eq!(running.join().unwrap().unwrap(), ["accounts"]);
 }
+
+// ---- what the addressbook shares with the configuration's transport --------
+
+const TEMPLATE_USER: &str = "bob & co";
+/// `&`, `=`, `%`, a space and non-ASCII: each breaks a URL unless encoded.
+const TEMPLATE_PASSWORD: &str = "p&w=1% ü book";
+const ENCODED_PASSWORD: &str = "p%26w%3D1%25%20%C3%BC%20book";
+
+fn records(p: &Provisioner) -> Arc<Mutex<Vec<provision::LogRecord>>> {
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    p.set_logger(Some(Arc::new(move |r: &provision::LogRecord| sink.lock().unwrap().push(r.clone()))));
+    heard
+}
+
+/// A provision file without `use_authentication`, whose base URL is `base`.
+fn unauthenticated(base: &str) -> Provisioner {
+    let xml = provision_xml(&[base.replace('&', "&amp;")], "", "accounts")
+        .replace("</provision>", &format!("<addressbook>{ALLOWED}</addressbook></provision>"));
+    Provisioner::from_xml(&xml).unwrap()
+}
+
+/// The vendor's way: credentials and version from the query; `<error>`
+/// (echoing what it got, as careless servers do) on a mismatch.
+fn template_server() -> common::Server {
+    serve(|r| {
+        let query: Vec<(String, String)> =
+            url::form_urlencoded::parse(r.query().unwrap_or("").as_bytes()).into_owned().collect();
+        let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        match (get("user"), get("password"), get("version")) {
+            (Some(TEMPLATE_USER), Some(TEMPLATE_PASSWORD), Some("1.14")) if r.path().ends_with("/addressbook") => {
+                Reply::ok("<addressbook><contact><id>1</id><name>A</name></contact></addressbook>")
+            }
+            (Some(TEMPLATE_USER), Some(TEMPLATE_PASSWORD), Some("1.14")) => {
+                Reply::xml(404, &format!("<error>no such contact at {}</error>", r.path()))
+            }
+            (_, password, _) => Reply::ok(&format!("<error>wrong password {}</error>", password.unwrap_or(""))),
+        }
+    })
+}
+
+#[test]
+fn a_templated_base_url_is_filled_for_the_addressbook_and_shows_only_the_placeholder() {
+    let server = template_server();
+    let base = server.url("/prov?user=[username]&password=[password]&version=[version]");
+    let p = unauthenticated(&base);
+    p.set_credentials(TEMPLATE_USER, TEMPLATE_PASSWORD).unwrap();
+    p.set_variable("version", Some("1.14")).unwrap();
+    let heard = records(&p);
+
+    let book = p.addressbook_fetch().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((book.contacts, book.base_url.as_str()), (1, base.as_str()), "the template, as written");
+    let sent = &server.requests()[0];
+    assert_eq!(sent.path(), "/prov/addressbook");
+    assert_eq!(sent.query(), Some(format!("user=bob%20%26%20co&password={ENCODED_PASSWORD}&version=1.14").as_str()));
+
+    // An id that looks like a placeholder is the contact's, never filled.
+    let err = p.addressbook_delete("{password}").unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "{err}");
+    assert_eq!(server.requests()[1].path(), "/prov/addressbook/%7Bpassword%7D");
+
+    // A wrong password echoed by the server is scrubbed.
+    p.set_credentials(TEMPLATE_USER, "other pa55 book").unwrap();
+    let err = p.addressbook_fetch().unwrap_err();
+    assert_eq!(err.message, "wrong password ***", "{err}");
+
+    let heard = heard.lock().unwrap();
+    assert_eq!(heard.len(), 3, "{heard:?}");
+    for r in heard.iter() {
+        let url = r.url.as_deref().unwrap();
+        assert!(url.contains("password=[password]&version=1.14"), "{url}");
+        for secret in [TEMPLATE_PASSWORD, ENCODED_PASSWORD, "other pa55 book", "other%20pa55%20book"] {
+            assert!(!url.contains(secret) && !r.message.contains(secret), "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_template_missing_a_value_is_refused_before_any_addressbook_request() {
+    let server = template_server();
+    let p = unauthenticated(&server.url("/?user=[username]&password=[password]&version=[version]"));
+    p.set_variable("version", Some("1.14")).unwrap();
+    let no_credentials = [p.addressbook_fetch().unwrap_err(), p.addressbook_add(CONTACT).unwrap_err()];
+    for err in no_credentials {
+        assert_eq!(err.status, Status::PROVISION_ERR_CREDENTIALS, "{err}");
+        assert!(err.message.contains("[username]"), "{err}");
+    }
+    p.set_credentials(TEMPLATE_USER, TEMPLATE_PASSWORD).unwrap();
+    p.set_variable("version", None).unwrap();
+    for err in [p.addressbook_fetch().unwrap_err(), p.addressbook_delete("1").unwrap_err()] {
+        assert_eq!(err.status, Status::PROVISION_ERR_FORMAT, "{err}");
+        assert!(err.message.contains("[version]"), "{err}");
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_secret_of_the_urls_own_query_is_scrubbed_from_addressbook_messages() {
+    let server = serve(|r| Reply::ok(&format!("<error>refused {}</error>", r.query().unwrap_or(""))));
+    let p = unauthenticated(&server.url("/?token=tok-s3cret-77"));
+    let heard = records(&p);
+    for err in [p.addressbook_fetch().unwrap_err(), p.addressbook_add(CONTACT).unwrap_err()] {
+        assert_eq!(err.status, Status::PROVISION_ERR_SERVER, "{err}");
+        assert_eq!(err.message, "refused token=***", "{err}");
+    }
+    let heard = heard.lock().unwrap();
+    assert_eq!(heard.len(), 2);
+    for r in heard.iter() {
+        assert_eq!(r.url.as_deref(), Some(server.url("/addressbook?token=***").as_str()));
+        assert!(!r.message.contains("tok-s3cret"), "{r:?}");
+    }
+}
+
+#[test]
+fn the_addressbook_goes_through_the_proxy_with_the_hosts_headers_for_its_origin_only() {
+    let other = serve(|_| Reply::ok("<addressbook/>"));
+    let elsewhere = other.url("/addressbook");
+    let server = serve(move |r| match r.path() {
+        "/hop/addressbook" => Reply::redirect(&elsewhere),
+        // The POST alone has a body.
+        "/addressbook" if r.header("Content-Length").is_none() => Reply::ok("<addressbook/>"),
+        _ => Reply::ok("<contact><id>9</id><name>Bob Builder</name></contact>"),
+    });
+    let proxy = common::proxy::Proxy::start(Some(("corp", "proxy-pa55")));
+    let p = unauthenticated(&server.url("/"));
+    p.set_proxy(Some(&proxy.url("corp:proxy-pa55@"))).unwrap();
+    p.set_header("X-Device-Id", Some("phone-42")).unwrap();
+    p.addressbook_fetch().unwrap();
+    p.addressbook_add(CONTACT).unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|r| r.header("X-Device-Id") == Some("phone-42")), "{seen:?}");
+    let asked = proxy.asked();
+    assert!(!asked.is_empty() && asked.iter().all(|a| a.method == "CONNECT" && a.authorized), "{asked:?}");
+    assert!(asked.iter().all(|a| a.target == format!("127.0.0.1:{}", server.port)), "{asked:?}");
+
+    let hop = unauthenticated(&server.url("/hop/"));
+    hop.set_header("X-Device-Id", Some("phone-42")).unwrap();
+    hop.addressbook_fetch().unwrap();
+    assert_eq!(server.requests()[2].header("X-Device-Id"), Some("phone-42"));
+    assert_eq!(other.requests()[0].header("X-Device-Id"), None, "not sent to another origin");
+
+    // A proxy's password never shows, even when the proxy refuses.
+    p.set_proxy(Some(&proxy.url("corp:wrong-pa55@"))).unwrap();
+    let heard = records(&p);
+    let err = p.addressbook_fetch().unwrap_err();
+    assert!(err.message.contains("refused the credentials") && !err.message.contains("wrong-pa55"), "{err}");
+    assert!(heard.lock().unwrap().iter().all(|r| !r.message.contains("wrong-pa55")));
+}
+
+#[test]
+fn the_addressbook_presents_the_client_certificate() {
+    use common::tls::{serve_tls, Ca};
+    let dir = tempfile::tempdir().unwrap();
+    let (servers, clients) = (Ca::new("server CA"), Ca::new("client CA"));
+    let ca_pem = dir.path().join("ca.pem");
+    servers.write_pem(&ca_pem);
+    let config = servers.server_config_requiring_client(&["127.0.0.1"], &clients);
+    let server = serve_tls(config, |_| Reply::ok("<addressbook/>"));
+    let p = unauthenticated(&server.url("/"));
+    p.set_ca_file(Some(&ca_pem)).unwrap();
+
+    let err = p.addressbook_fetch().unwrap_err();
+    assert!(err.message.contains("requires a client certificate"), "{err}");
+    // TLS 1.3 sends the request before the server's verdict on the
+    // certificate, so a manipulation counts as maybe-arrived (not sent again).
+    let err = p.addressbook_delete("1").unwrap_err();
+    assert!(err.message.contains("requires a client certificate") && err.message.contains("unknown"), "{err}");
+    assert!(server.requests().is_empty());
+
+    let files = clients.client_files(dir.path(), "phone-1");
+    p.set_client_cert(Some(&files.chain), Some(&files.key)).unwrap();
+    assert_eq!(p.addressbook_fetch().unwrap().contacts, 0);
+    assert_eq!(server.requests().len(), 1);
+}
