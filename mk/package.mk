@@ -23,23 +23,32 @@ install: PROFILE = release
 
 .PHONY: install uninstall check-abi check-install check-python-package deb check-deb
 
+# The headers go to their own folder, PREFIX/include/provision, and the .pc
+# file's -I points there: `#include <provision.h>` with pkg-config, or
+# `#include <provision/provision.h>` without (docs/packaging.md says why).
+# Installing into the running system (no DESTDIR) as root refreshes the
+# loader's cache, so programs find libprovision.so.1 at once.
 install: lib
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/provision $(DESTDIR)$(pkgconfigdir)
 	install -m 0644 $(LIB) $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION)
 	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME)
 	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/libprovision.so
-	install -m 0644 include/provision.h bindings/cpp/provision.hpp $(DESTDIR)$(includedir)
+	install -m 0644 include/provision.h bindings/cpp/provision.hpp $(DESTDIR)$(includedir)/provision
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))|' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(includedir))|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    provision.pc.in > $(DESTDIR)$(pkgconfigdir)/provision.pc
 	chmod 0644 $(DESTDIR)$(pkgconfigdir)/provision.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	  echo "ldconfig"; PATH="$$PATH:/sbin:/usr/sbin" ldconfig; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME) \
 	      $(DESTDIR)$(libdir)/libprovision.so $(DESTDIR)$(pkgconfigdir)/provision.pc \
-	      $(DESTDIR)$(includedir)/provision.h $(DESTDIR)$(includedir)/provision.hpp
+	      $(DESTDIR)$(includedir)/provision/provision.h $(DESTDIR)$(includedir)/provision/provision.hpp
+	-rmdir $(DESTDIR)$(includedir)/provision 2>/dev/null
 
 # The exported symbols against debian/libprovision1.symbols, the one list of
 # the ABI: a symbol that disappears (or appears unlisted) fails, and so does
