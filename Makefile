@@ -31,7 +31,7 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # and log line the library makes, which check-secrets searches with the
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
-               test-python check-header check-symbols check-abi check-secrets
+               test-python check-header check-symbols check-abi check-secrets check-no-bundled-roots
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
@@ -44,6 +44,8 @@ all: lib
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk).
 include mk/package.mk mk/cpp.mk
+# Licences, the vendored offline build, no bundled CA list (mk/pkg.mk).
+include mk/pkg.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -51,6 +53,9 @@ help:
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
+	@echo "make third-party-notices  regenerate THIRD-PARTY-NOTICES.txt and debian/copyright from Cargo.lock"
+	@echo "make vendor  crates into vendor/ for an offline, locked build (make unvendor undoes it)"
+	@echo "make deb     the Debian packages, built offline from a vendored copy (make check-deb: + lintian, install)"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
@@ -84,7 +89,8 @@ deps:
 	bash .ci/install-deps
 
 test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
-      test-cpp-refresh test-example test-python check-secrets check-install check-python-package
+      test-cpp-refresh test-example test-python check-secrets check-install check-python-package \
+      check-licenses check-no-bundled-roots
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)

@@ -70,25 +70,37 @@ check-install: lib
 check-python-package: lib
 	$(PYTHON) tests/packaging/check_python_package.py --library $(abspath $(LIB))
 
-# The Debian packages (libprovision1, libprovision-dev, python3-provision),
-# built from a copy of the tree in build/deb so that dpkg-buildpackage can
-# write its results beside it; the release build is kept in build/deb-target.
-DEB_DIR = build/deb
+# The Debian packages (libprovision1, libprovision-dev, python3-provision,
+# libprovision1-dbgsym), built as a build daemon would: from a copy of the
+# tree without target/, vendored there (`make vendor`, the one step that may
+# use the network), then by dpkg-buildpackage with an empty CARGO_HOME,
+# cargo --offline --locked and, where allowed (root), no network at all
+# (unshare -n). The profile pkg.libprovision.rustup says the toolchain is not
+# Debian's (debian/control). The release build is kept in build/deb-target.
+comma   := ,
+DEB_DIR  = build/deb
+DEB_SRC = $(DEB_DIR)/libprovision-$(VERSION)
+NO_NETWORK = $(shell unshare -n true 2>/dev/null && echo unshare -n)
 deb:
 	bash .ci/install-deps --deb
-	rm -rf $(DEB_DIR)/libprovision-$(VERSION) && mkdir -p $(DEB_DIR)/libprovision-$(VERSION)
+	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./target --exclude=./build --exclude=./.git --exclude=./bindings/python/build \
-	    --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . | tar -x -C $(DEB_DIR)/libprovision-$(VERSION)
-	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
-	cd $(DEB_DIR)/libprovision-$(VERSION) && \
-	    CARGO_TARGET_DIR=$(abspath build/deb-target) dpkg-buildpackage -b -us -uc
-	@ls -1 $(DEB_DIR)/*.deb
+	    --exclude=./vendor --exclude=./.cargo --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . \
+	    | tar -x -C $(DEB_SRC)
+	$(MAKE) -C $(DEB_SRC) --no-print-directory vendor
+	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	empty=$$(mktemp -d) && trap 'rm -rf "$$empty"' EXIT && cd $(DEB_SRC) && \
+	    start=$$(date +%s) && \
+	    CARGO_HOME=$$empty CARGO_NET_OFFLINE=true CARGO_TARGET_DIR=$(abspath build/deb-target) \
+	    $(NO_NETWORK) dpkg-buildpackage -b -us -uc -Ppkg.libprovision.rustup && \
+	    echo "deb: built offline (empty CARGO_HOME$(if $(NO_NETWORK),$(comma) no network)) in $$(($$(date +%s) - start)) s"
+	@ls -1 $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb
 
 # Lintian on the packages (errors fail, warnings are listed), then, where
 # that is allowed (CI=true, or root), install them and build and run the
 # C++ example against the installed library with pkg-config alone.
 check-deb: deb
-	lintian --fail-on error --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
+	lintian --fail-on error,warning --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
 	@if [ "$${CI:-}" = true ] || [ "$$(id -u)" -eq 0 ]; then \
 	  $(PYTHON) tests/packaging/check_deb.py $(DEB_DIR); \
 	else \
