@@ -88,13 +88,13 @@ deb:
 	    --exclude=./vendor --exclude=./.cargo --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . \
 	    | tar -x -C $(DEB_SRC)
 	$(MAKE) -C $(DEB_SRC) --no-print-directory vendor
-	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
 	empty=$$(mktemp -d) && trap 'rm -rf "$$empty"' EXIT && cd $(DEB_SRC) && \
 	    start=$$(date +%s) && \
 	    CARGO_HOME=$$empty CARGO_NET_OFFLINE=true CARGO_TARGET_DIR=$(abspath build/deb-target) \
 	    $(NO_NETWORK) dpkg-buildpackage -b -us -uc -Ppkg.libprovision.rustup && \
 	    echo "deb: built offline (empty CARGO_HOME$(if $(NO_NETWORK),$(comma) no network)) in $$(($$(date +%s) - start)) s"
-	@ls -1 $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb
+	@ls -1 $(DEB_DIR)/*.deb
 
 # Lintian on the packages (errors fail, warnings are listed), then, where
 # that is allowed (CI=true, or root), install them and build and run the
