@@ -31,7 +31,7 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # and log line the library makes, which check-secrets searches with the
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
-               test-python check-header check-symbols check-abi check-secrets check-no-bundled-roots
+               test-python check-header check-symbols check-abi check-secrets
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
@@ -44,8 +44,6 @@ all: lib
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk).
 include mk/package.mk mk/cpp.mk
-# Licences, the vendored offline build, no bundled CA list (mk/pkg.mk).
-include mk/pkg.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -89,8 +87,7 @@ deps:
 	bash .ci/install-deps
 
 test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
-      test-cpp-refresh test-example test-python check-secrets check-install check-python-package \
-      check-licenses check-no-bundled-roots
+      test-cpp-refresh test-example test-python check-secrets check-install check-python-package
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
@@ -161,3 +158,7 @@ bench:
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# Licences, the vendored offline build, no bundled CA list; adds its checks
+# to `make test` (mk/pkg.mk).
+include mk/pkg.mk

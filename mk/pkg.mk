@@ -3,6 +3,11 @@
 
 .PHONY: third-party-notices check-licenses vendor unvendor check-no-bundled-roots
 
+# Both checks are part of `make test`; the library they look at is the
+# suites' build (with the test hooks), so that they cause no rebuild.
+test: check-licenses check-no-bundled-roots
+check-no-bundled-roots: CARGO_FEATURES = --features test-hooks
+
 # THIRD-PARTY-NOTICES.txt (the crates linked into the library, with their
 # licence texts) and debian/copyright (DEP-5, every crate of Cargo.lock),
 # both generated from Cargo.lock by tools/third_party.py.
