@@ -1,7 +1,7 @@
 # Distribution readiness (docs/packaging.md): licences, the offline vendored
 # build, no bundled CA list. Included by the Makefile.
 
-.PHONY: third-party-notices check-licenses vendor unvendor check-no-bundled-roots
+.PHONY: third-party-notices check-licenses vendor unvendor check-no-bundled-roots check-built-library
 
 # Both checks are part of `make test`; the library they look at is the
 # suites' build (with the test hooks), so that they cause no rebuild.
@@ -45,4 +45,12 @@ unvendor:
 check-no-bundled-roots: lib
 	@if $(CARGO) tree --locked -e normal -i webpki-roots >/dev/null 2>&1; then \
 	  echo "not ok - webpki-roots is linked (ureq's rustls feature?): $$($(CARGO) tree -e normal -i webpki-roots | head -3)"; exit 1; fi
+	$(PYTHON) tests/packaging/check_no_bundled_roots.py $(LIB)
+
+# The library as already built, with no build step of its own: the exports
+# against debian/libprovision1.symbols and no bundled CA list. For
+# debian/rules (dh_auto_test, PROFILE=release), where check-abi's own build
+# would use other features.
+check-built-library:
+	$(PYTHON) tests/packaging/check_abi.py $(LIB) debian/libprovision1.symbols $(SONAME)
 	$(PYTHON) tests/packaging/check_no_bundled_roots.py $(LIB)
