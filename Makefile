@@ -54,6 +54,9 @@ help:
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
+	@echo "make third-party-notices  regenerate THIRD-PARTY-NOTICES.txt and debian/copyright from Cargo.lock"
+	@echo "make vendor  crates into vendor/ for an offline, locked build (make unvendor undoes it)"
+	@echo "make deb     the Debian packages, built offline from a vendored copy (make check-deb: + lintian, install)"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 	@echo "make fleet   400 handles refreshing against one loopback server; the Fleet section of BENCHMARKS.md"
 
@@ -160,3 +163,7 @@ bench:
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# Licences, the vendored offline build, no bundled CA list; adds its checks
+# to `make test` (mk/pkg.mk).
+include mk/pkg.mk
