@@ -22,6 +22,7 @@ pub mod store;
 pub mod test_hooks;
 pub mod tls;
 pub mod xml;
+mod xml_names;
 
 pub use error::{Error, Result, Status};
 pub use log::{Kind as LogKind, Record as LogRecord};
