@@ -245,7 +245,8 @@ impl<'a> Checked<'a> {
                 })?;
                 if let Some(Ok(encoding)) = d.encoding() {
                     let encoding = String::from_utf8_lossy(&encoding).into_owned();
-                    if !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
+                    // Only the name XML 1.0 gives it: expat does not know `utf8`.
+                    if !encoding.eq_ignore_ascii_case("utf-8") {
                         return Err(self.error(
                             start,
                             format!("declared encoding '{encoding}' is not supported: the document must be UTF-8"),
