@@ -68,7 +68,11 @@ impl Expat {
             } else {
                 let code = (self.code)(parser);
                 let what = CStr::from_ptr((self.describe)(code)).to_string_lossy().into_owned();
-                Err(format!("{what}: line {}, column {}", (self.line)(parser) as c_long, (self.column)(parser) as c_long))
+                Err(format!(
+                    "{what}: line {}, column {}",
+                    (self.line)(parser) as c_long,
+                    (self.column)(parser) as c_long
+                ))
             };
             (self.free)(parser);
             result
