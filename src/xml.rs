@@ -18,7 +18,7 @@
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -99,9 +99,15 @@ pub struct Checked<'a> {
     offset: usize,
     open: usize,
     root_seen: bool,
-    /// Whether `]]>` occurs anywhere: only then is text searched for it
-    /// (it ends every CDATA section, and is rare elsewhere).
-    cdata_end_seen: bool,
+    /// Bytes up to here hold only XML characters.
+    chars_checked: usize,
+    /// Where `]]>` starts in the checked bytes not yet read. It ends every
+    /// CDATA section and may stand in comments and attribute values, never
+    /// in text.
+    cdata_ends: VecDeque<usize>,
+    /// Up to here, `cdata_ends` may miss some (more than `MAX_CDATA_ENDS` in
+    /// a stretch): text is searched instead.
+    cdata_ends_unknown_until: usize,
     /// Events read so far: an XML declaration must be the first.
     events: usize,
 }
@@ -115,7 +121,9 @@ impl<'a> Checked<'a> {
             offset,
             open: 0,
             root_seen: false,
-            cdata_end_seen: false,
+            chars_checked: 0,
+            cdata_ends: VecDeque::new(),
+            cdata_ends_unknown_until: 0,
             events: 0,
         }
     }
@@ -146,12 +154,6 @@ impl<'a> Checked<'a> {
         if self.bytes[self.offset..].starts_with("\u{feff}".as_bytes()) {
             return Err(self.error(self.offset, "text outside the root element (a second byte order mark)"));
         }
-        // One pass over every byte for the Char production, before the
-        // reader: what it finds is named at its own position.
-        match scan_chars(self.bytes) {
-            Chars::Bad(pos) => return Err(self.error(pos, not_a_char(self.bytes, pos))),
-            Chars::Ok { cdata_end } => self.cdata_end_seen = cdata_end,
-        }
         loop {
             let start = self.offset + self.reader.buffer_position() as usize;
             let result = self.reader.read_event();
@@ -163,12 +165,37 @@ impl<'a> Checked<'a> {
                 }
             };
             let span = start..self.offset + self.reader.buffer_position() as usize;
+            if span.end > self.chars_checked {
+                self.check_chars(start, span.end)?;
+            }
             match self.check(event, start, span.end)? {
                 Some(depth) if depth <= max_depth => visit(Item { event, span, depth })?,
                 Some(_) => {}
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Checks the characters (the Char production) up to `end` at least,
+    /// a chunk at a time just ahead of the reader: the bytes are then in the
+    /// cache when it reads them, and a document costs one trip from memory.
+    /// `start` is where the event being read starts: the `]]>` before it
+    /// are behind, and their positions are dropped.
+    #[inline(never)]
+    fn check_chars(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        const CHUNK: usize = 64 * 1024;
+        while self.cdata_ends.front().is_some_and(|&at| at < start) {
+            self.cdata_ends.pop_front();
+        }
+        let to = end.max(self.chars_checked + CHUNK).min(self.bytes.len());
+        let range = self.chars_checked..to;
+        match scan_chars(self.bytes, range, &mut self.cdata_ends) {
+            Err(at) => return Err(self.error(at, not_a_char(self.bytes, at))),
+            Ok(true) => self.cdata_ends_unknown_until = to,
+            Ok(false) => {}
+        }
+        self.chars_checked = to;
+        Ok(())
     }
 
     /// Checks one event; its depth, or `None` at the end of a complete document.
@@ -206,10 +233,17 @@ impl<'a> Checked<'a> {
                 if self.open == 0 && !is_blank(t) {
                     return Err(self.error(start, "text outside the root element"));
                 }
-                if self.cdata_end_seen {
+                if start < self.cdata_ends_unknown_until {
                     if let Some(at) = memchr::memmem::find(t, b"]]>") {
                         return Err(self.error(start + at, "']]>' in text (write ']]&gt;')"));
                     }
+                }
+                // Text ends at `<` or `&`: a `]]>` that starts in it ends in it.
+                while self.cdata_ends.front().is_some_and(|&at| at < start) {
+                    self.cdata_ends.pop_front();
+                }
+                if let Some(&at) = self.cdata_ends.front().filter(|&&at| at < end) {
+                    return Err(self.error(at, "']]>' in text (write ']]&gt;')"));
                 }
             }
             Event::Comment(c) => {
@@ -457,43 +491,44 @@ fn check_declaration(decl: &[u8]) -> Result<(), usize> {
     }
 }
 
-enum Chars {
-    Ok { cdata_end: bool },
-    Bad(usize),
-}
+/// The characters of `bytes[range]` that XML 1.0 does not allow (the Char
+/// production): C0 controls other than tab, LF and CR, and U+FFFE and
+/// U+FFFF (UTF-8 has no surrogates); the position of the first. Also
+/// appends where `]]>` starts to `cdata_ends`, as long as it holds fewer than
+/// `MAX_CDATA_ENDS` (else says `true`: some are missing). Sixteen bytes at a
+/// time with SSE2 (on every x86-64): this touches every byte of every answer.
+/// A bound on the positions of `]]>` kept ahead of the reader (a few KiB).
+const MAX_CDATA_ENDS: usize = 1024;
 
-/// One pass over a document for the characters XML 1.0 does not allow (the
-/// Char production): C0 controls other than tab, LF and CR, and U+FFFE and
-/// U+FFFF (UTF-8 has no surrogates). Also says whether `]]>` occurs.
-/// Sixteen bytes at a time with SSE2 (on every x86-64): this touches every
-/// byte of every answer.
-fn scan_chars(bytes: &[u8]) -> Chars {
-    let mut cdata_end = false;
-    // Every position this returns is a control character, `]` or 0xEF: the
-    // exact test is in `examine`.
-    let mut examine = |pos: usize| -> Option<usize> {
+fn scan_chars(bytes: &[u8], range: Range<usize>, cdata_ends: &mut VecDeque<usize>) -> Result<bool, usize> {
+    let mut missed = false;
+    // Every position this is given is a control character, `]` or 0xEF.
+    let mut examine = |pos: usize| -> Result<(), usize> {
         match bytes[pos] {
-            b']' => {
-                cdata_end |= bytes[pos + 1..].starts_with(b"]>");
-                None
+            b']' if bytes[pos + 1..].starts_with(b"]>") => {
+                if cdata_ends.len() < MAX_CDATA_ENDS {
+                    cdata_ends.push_back(pos);
+                } else {
+                    missed = true;
+                }
             }
-            0xEF => matches!(bytes.get(pos + 1..pos + 3), Some([0xBF, 0xBE | 0xBF])).then_some(pos),
-            b'\t' | b'\n' | b'\r' => None,
-            b if b < 0x20 => Some(pos),
-            _ => None,
+            0xEF if matches!(bytes.get(pos + 1..pos + 3), Some([0xBF, 0xBE | 0xBF])) => return Err(pos),
+            b if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') => return Err(pos),
+            _ => {}
         }
+        Ok(())
     };
-    let mut i = 0;
+    let Range { start: mut i, end } = range;
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of x86-64; every load reads 16 bytes at
-        // `i`, with `i + 16 <= bytes.len()`.
+        // `i`, with `i + 16 <= end <= bytes.len()`.
         unsafe {
             let max_control = _mm_set1_epi8(0x1F);
             let (tab, lf, cr) = (_mm_set1_epi8(b'\t' as i8), _mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'\r' as i8));
             let (bracket, ef) = (_mm_set1_epi8(b']' as i8), _mm_set1_epi8(0xEFu8 as i8));
-            while i + 16 <= bytes.len() {
+            while i + 16 <= end {
                 let x = _mm_loadu_si128(bytes.as_ptr().add(i).cast());
                 let control = _mm_cmpeq_epi8(_mm_max_epu8(x, max_control), max_control);
                 let blank =
@@ -501,24 +536,20 @@ fn scan_chars(bytes: &[u8]) -> Chars {
                 let rare = _mm_or_si128(_mm_cmpeq_epi8(x, bracket), _mm_cmpeq_epi8(x, ef));
                 let mut mask = _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(blank, control), rare)) as u32;
                 while mask != 0 {
-                    if let Some(bad) = examine(i + mask.trailing_zeros() as usize) {
-                        return Chars::Bad(bad);
-                    }
+                    examine(i + mask.trailing_zeros() as usize)?;
                     mask &= mask - 1;
                 }
                 i += 16;
             }
         }
     }
-    while i < bytes.len() {
+    while i < end {
         if matches!(bytes[i], 0..=0x1F | b']' | 0xEF) {
-            if let Some(bad) = examine(i) {
-                return Chars::Bad(bad);
-            }
+            examine(i)?;
         }
         i += 1;
     }
-    Chars::Ok { cdata_end }
+    Ok(missed)
 }
 
 #[cold]
@@ -1117,6 +1148,8 @@ mod tests {
         assert!(refused("<a>\n <!-- a -- b --></a>", 2, 9).contains("'--'"));
         assert!(refused("<a><!-- a ---></a>", 1, 11).contains("'--'"));
         assert!(refused("<a><![CDATA[x]]>\n x ]]> </a>", 2, 4).contains("]]>"));
+        assert!(refused(" <a b=']]>'>\n]]></a>", 2, 1).contains("]]>"));
+        assert!(refused("<a><!-- ]]> --><![CDATA[]]>]]></a>", 1, 28).contains("]]>"));
         assert!(refused("<a>\n\u{1}</a>", 2, 1).contains("U+0001"));
         assert!(refused("<a>\u{FFFE}</a>", 1, 4).contains("U+FFFE"));
         assert!(refused("<a b='\u{FFFF}'/>", 1, 7).contains("U+FFFF"));
@@ -1163,15 +1196,36 @@ mod tests {
     #[test]
     fn the_char_pass_finds_what_the_byte_loop_finds_at_every_offset() {
         // The SIMD blocks and the tail loop, a bad character at each position.
+        let mut ends = VecDeque::new();
         for len in 0..40 {
             for at in 0..len {
                 for bad in ["\u{1}", "\u{FFFF}", "\u{1F}"] {
                     let text = format!("{}{bad}{}", "x".repeat(at), "y".repeat(len - at));
-                    assert!(matches!(scan_chars(text.as_bytes()), Chars::Bad(p) if p == at), "{text:?}");
+                    assert_eq!(scan_chars(text.as_bytes(), 0..text.len(), &mut ends), Err(at), "{text:?}");
+                    let from = at.saturating_sub(3);
+                    assert_eq!(scan_chars(text.as_bytes(), from..text.len(), &mut ends), Err(at), "{text:?}");
+                    assert_eq!(scan_chars(text.as_bytes(), 0..at, &mut ends), Ok(false), "{text:?}");
                 }
                 let text = format!("{}]]>{}", "\n".repeat(at), "\u{FFFD}".repeat(len - at));
-                assert!(matches!(scan_chars(text.as_bytes()), Chars::Ok { cdata_end: true }), "{text:?}");
+                ends.clear();
+                assert_eq!(scan_chars(text.as_bytes(), 0..text.len(), &mut ends), Ok(false));
+                assert_eq!(ends, [at], "{text:?}");
             }
+        }
+        // A document checked in chunks: a bad character far in, and `]]>`
+        // in text after many in CDATA.
+        let long = format!("<a>{}{}</a>", "<![CDATA[]]>".repeat(30_000), "x".repeat(100_000));
+        assert!(Scan::new(&long).is_ok());
+        let err = Scan::new(&long.replace("</a>", "\u{1}</a>")).unwrap_err();
+        assert_eq!(err.column, long.chars().count() - 3, "{err}");
+        let err = Scan::new(&long.replace("</a>", "]]></a>")).unwrap_err();
+        assert!(err.message.contains("]]>"), "{err}");
+        // More `]]>` than are kept, in a comment then in CDATA: text is searched.
+        for filler in ["<!-- ]]>]]>]]>]]>]]>]]>]]>]]>]]>]]>]]>]]> -->", "<![CDATA[]]>"] {
+            let doc = format!("<a>{}x</a>", filler.repeat(2 * MAX_CDATA_ENDS));
+            assert!(Scan::new(&doc).is_ok());
+            let err = Scan::new(&doc.replace("x</a>", "x]]></a>")).unwrap_err();
+            assert!(err.message.contains("]]>"), "{err}");
         }
     }
 
