@@ -520,6 +520,11 @@ fn scan_chars(bytes: &[u8], range: Range<usize>, cdata_ends: &mut VecDeque<usize
     };
     let Range { start: mut i, end } = range;
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        i = unsafe { avx2_blocks(bytes, i, end, &mut examine)? };
+    }
+    #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of x86-64; every load reads 16 bytes at
@@ -550,6 +555,51 @@ fn scan_chars(bytes: &[u8], range: Range<usize>, cdata_ends: &mut VecDeque<usize
         i += 1;
     }
     Ok(missed)
+}
+
+/// `scan_chars` 64 bytes at a time, for the CPUs that have AVX2 (most):
+/// each byte is classified by two table lookups (`vpshufb`) on its nibbles,
+/// half the instructions of the SSE2 comparisons. Returns where it stopped
+/// (fewer than 64 bytes before `end`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2_blocks(
+    bytes: &[u8],
+    mut i: usize,
+    end: usize,
+    examine: &mut impl FnMut(usize) -> Result<(), usize>,
+) -> Result<usize, usize> {
+    use std::arch::x86_64::*;
+    // Bits: 1 = a control below 0x10 other than tab, LF, CR; 2 = 0x10 to
+    // 0x1F; 4 = `]` (0x5D); 8 = 0xEF. A byte is looked at when the entry of
+    // its low nibble and that of its high nibble share a bit.
+    const LOW: [i8; 16] = [3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 3, 3, 6, 3, 11];
+    const HIGH: [i8; 16] = [1, 2, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0];
+    let table = |t: [i8; 16]| {
+        _mm256_setr_epi8(
+            t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15], t[0],
+            t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15],
+        )
+    };
+    let (low, high, nibble, zero) = (table(LOW), table(HIGH), _mm256_set1_epi8(0x0F), _mm256_setzero_si256());
+    let flagged = |x: __m256i| {
+        let lo = _mm256_shuffle_epi8(low, _mm256_and_si256(x, nibble));
+        let hi = _mm256_shuffle_epi8(high, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), zero)) as u32)
+    };
+    while i + 64 <= end {
+        // SAFETY: two loads of 32 bytes at `i`, with `i + 64 <= end <= bytes.len()`.
+        let (a, b) = unsafe {
+            (_mm256_loadu_si256(bytes.as_ptr().add(i).cast()), _mm256_loadu_si256(bytes.as_ptr().add(i + 32).cast()))
+        };
+        let mut mask = u64::from(flagged(a)) | u64::from(flagged(b)) << 32;
+        while mask != 0 {
+            examine(i + mask.trailing_zeros() as usize)?;
+            mask &= mask - 1;
+        }
+        i += 64;
+    }
+    Ok(i)
 }
 
 #[cold]
@@ -1226,6 +1276,30 @@ mod tests {
             assert!(Scan::new(&doc).is_ok());
             let err = Scan::new(&doc.replace("x</a>", "x]]></a>")).unwrap_err();
             assert!(err.message.contains("]]>"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_char_pass_flags_each_byte_value_as_the_byte_loop_does() {
+        // Every byte value at every offset of a 64-byte block and the tail.
+        for b in 0..=255u8 {
+            for at in [0, 17, 31, 32, 63, 64, 70] {
+                let mut bytes = vec![b'x'; 80];
+                bytes[at] = b;
+                let (mut ends, mut expected_ends) = (VecDeque::new(), VecDeque::new());
+                let expected = if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') { Err(at) } else { Ok(false) };
+                assert_eq!(scan_chars(&bytes, 0..80, &mut ends), expected, "byte {b:#x} at {at}");
+                if b == 0xEF {
+                    bytes[at + 1..at + 3].copy_from_slice(&[0xBF, 0xBE]);
+                    assert_eq!(scan_chars(&bytes, 0..80, &mut ends), Err(at), "U+FFFE at {at}");
+                }
+                if b == b']' {
+                    bytes[at + 1..at + 3].copy_from_slice(b"]>");
+                    expected_ends.push_back(at);
+                    assert_eq!(scan_chars(&bytes, 0..80, &mut ends), Ok(false));
+                    assert_eq!(ends, expected_ends, "]]> at {at}");
+                }
+            }
         }
     }
 
