@@ -228,7 +228,7 @@ fn read_addressbook(status: StatusCode, bytes: Vec<u8>) -> std::result::Result<(
     if scan.root_name != "addressbook" {
         return Err(Failure::Other(format!("the answer (root <{}>) is not an <addressbook>", scan.root_name)));
     }
-    let contacts = scan.sections.iter().filter(|s| s.name == "contact").count();
+    let contacts = scan.sections.iter().filter(|s| &*s.name == "contact").count();
     Ok((text, contacts))
 }
 
@@ -252,7 +252,7 @@ fn stored_contact(sent: Sent) -> Result<Arc<Addressbook>> {
             let end = scan.root_end.as_ref().map_or(scan.root_start.end, |e| e.end);
             &text[scan.root_start.start..end]
         }
-        "addressbook" => match scan.sections.iter().filter(|s| s.name == "contact").collect::<Vec<_>>()[..] {
+        "addressbook" => match scan.sections.iter().filter(|s| &*s.name == "contact").collect::<Vec<_>>()[..] {
             [one] => &text[one.span.clone()],
             ref many => return Err(unknown(format!("its <addressbook> answer holds {} contacts, not 1", many.len()))),
         },
@@ -269,7 +269,7 @@ fn stored_contact(sent: Sent) -> Result<Arc<Addressbook>> {
 /// The trimmed text of a contact's `<id>` child, if it has one.
 fn contact_id(contact: &str) -> std::result::Result<Option<String>, XmlError> {
     let scan = Scan::new(contact)?;
-    match scan.sections.iter().find(|s| s.name == "id") {
+    match scan.sections.iter().find(|s| &*s.name == "id") {
         Some(id) => Ok(Some(xml::root_text(&contact[id.span.clone()])?.trim().to_owned())),
         None => Ok(None),
     }
@@ -292,7 +292,7 @@ pub fn check_contact(contact_xml: &str, id: Option<&str>) -> Result<()> {
             format!("the root element is <{}>: it must be <contact>", scan.root_name),
         ));
     }
-    let ids: Vec<_> = scan.sections.iter().filter(|s| s.name == "id").collect();
+    let ids: Vec<_> = scan.sections.iter().filter(|s| &*s.name == "id").collect();
     if let Some(second) = ids.get(1) {
         return Err(at(second.span.start, "<id> appears more than once".into()));
     }

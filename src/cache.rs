@@ -3,7 +3,8 @@
 //! still has its accounts.
 //!
 //! The file is the answer's root with only those sections (what a merge
-//! without a local config gives), so it is a config an admin can read, and
+//! without a local config gives: no attribute, comment or instruction of the
+//! answer), so it is a config an admin can read, and
 //! reading it back is the same checked scan as for any answer.
 
 use crate::error::{Error, Result, Status};
@@ -14,11 +15,11 @@ use crate::store;
 use crate::xml::Scan;
 use std::path::Path;
 
-/// Writes the `provisioned` sections of `answer` to `path`: atomically, mode
-/// 0600 always (it holds SIP passwords).
+/// Writes the `provisioned` sections of `answer` to `path` as a merge
+/// without a local config writes them: atomically, mode 0600 always (it
+/// holds SIP passwords).
 pub fn store(path: &Path, answer: Doc<'_>, provisioned: &[String]) -> Result<()> {
-    let sections = merge::strip(answer, |name| !provisioned.iter().any(|p| p == name));
-    store::write_atomically(path, &sections, store::Mode::Private)
+    store::write_atomically(path, &merge::merge(None, answer, provisioned), store::Mode::Private)
 }
 
 /// The cached document and its layout; `None` when there is no cache file.
@@ -68,7 +69,7 @@ mod tests {
         store(&path, doc, &["accounts".into(), "codecs".into()]).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let (text, scan) = load(&path).unwrap().unwrap();
-        assert_eq!(text, "<options>\n  <accounts><a/></accounts>\n  <codecs/>\n</options>\n");
+        assert_eq!(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<options>\n  <accounts><a/></accounts>\n  <codecs/>\n</options>\n");
         assert!(scan.has_section("accounts") && !scan.has_section("audio"));
     }
 

@@ -16,7 +16,7 @@ pub mod links;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
-pub(crate) mod provision_section;
+pub mod provision_section;
 pub mod provisioner;
 pub(crate) mod proxy;
 pub(crate) mod read_file;
@@ -30,6 +30,7 @@ pub(crate) mod template;
 pub mod test_hooks;
 pub(crate) mod tls;
 pub mod xml;
+mod xml_names;
 
 pub use error::{Error, Result, Status};
 pub use log::{Kind as LogKind, Record as LogRecord};

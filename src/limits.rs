@@ -24,6 +24,11 @@ pub const MAX_DEPTH: usize = 100;
 pub const MAX_TAG_BYTES: usize = 64 * 1024;
 /// At most this many attributes on one element, for the same reason.
 pub const MAX_ATTRIBUTES: usize = 256;
+/// At most this many elements directly inside the root (the *sections*, of
+/// which a real config has a few dozen; accounts nest inside `<accounts>`).
+/// The scan keeps a few words per section and the merge is linear in their
+/// number: the bound keeps that under 4 MB, whatever a document's shape.
+pub const MAX_SECTIONS: usize = 100_000;
 
 /// Base URLs in a provision file or a `<provision>` section. Each is a
 /// request with the user's credentials; real files list one to three. A

@@ -6,6 +6,7 @@
 //! the cost is one read of each document plus one copy.
 
 use crate::xml::{Scan, Section};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 /// A document and its scan, read together.
@@ -36,8 +37,13 @@ impl<'a> Doc<'a> {
 ///   result again therefore replaces every copy by itself: nothing changes.
 /// - Provisioned sections the local document lacks go before its root's end
 ///   tag, indented like the local document's last section.
-/// - Without a local document the result is the answer without its
-///   non-provisioned sections.
+/// - Without a local document the result is a fixed prolog, the answer's
+///   root element without its attributes, and the provisioned sections:
+///   nothing else of the answer (no processing instruction, comment or
+///   attribute a server chose) reaches the user's file.
+///
+/// Linear in the number of sections of both documents, however many copies
+/// of a section either holds.
 pub fn merge(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String]) -> String {
     let mut out = String::with_capacity(local.map_or(0, |l| l.text.len()) + answer.text.len());
     merge_pieces(local, answer, provisioned, &mut |piece| out.push_str(piece));
@@ -62,30 +68,51 @@ pub fn merge_to(
     written
 }
 
+/// What the merge knows of one provisioned name.
+#[derive(Default)]
+struct Slot<'a> {
+    /// The answer's copies, in order.
+    copies: Vec<&'a Section>,
+    /// How many of them have been put.
+    used: usize,
+    /// The local copies: in all, and not yet replaced.
+    local: usize,
+    local_left: usize,
+}
+
 /// The merge as the consecutive pieces of its result.
 fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String], put: &mut impl FnMut(&str)) {
-    let is_provisioned = |name: &str| provisioned.iter().any(|p| p == name);
     let Some(local) = local else {
-        return strip_pieces(answer, |name| !is_provisioned(name), put);
+        return fresh_pieces(answer, provisioned, put);
     };
+    let mut slots: HashMap<&str, Slot<'_>> = provisioned.iter().map(|p| (p.as_str(), Slot::default())).collect();
+    for section in &answer.scan.sections {
+        if let Some(slot) = slots.get_mut(&*section.name) {
+            slot.copies.push(section);
+        }
+    }
+    for section in &local.scan.sections {
+        if let Some(slot) = slots.get_mut(&*section.name) {
+            slot.local += 1;
+            slot.local_left += 1;
+        }
+    }
 
     let mut cursor = 0;
-    for (i, section) in local.scan.sections.iter().enumerate() {
-        if !is_provisioned(&section.name) {
-            continue;
-        }
-        let before = local.scan.sections[..i].iter().filter(|s| s.name == section.name).count();
-        let last = !local.scan.sections[i + 1..].iter().any(|s| s.name == section.name);
-        let mut copies = answer.scan.sections.iter().filter(|s| s.name == section.name);
-        match copies.nth(before) {
+    for section in &local.scan.sections {
+        let Some(slot) = slots.get_mut(&*section.name) else { continue };
+        slot.local_left -= 1;
+        match slot.copies.get(slot.used) {
             Some(copy) => {
                 put(&local.text[cursor..section.span.start]);
                 put(answer.span(copy));
-                if last {
-                    for extra in copies {
+                slot.used += 1;
+                if slot.local_left == 0 {
+                    for extra in &slot.copies[slot.used..] {
                         put(local.lead(section));
                         put(answer.span(extra));
                     }
+                    slot.used = slot.copies.len();
                 }
             }
             None => put(&local.text[cursor..section.lead]),
@@ -93,9 +120,9 @@ fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String],
         cursor = section.span.end;
     }
 
-    let missing: Vec<&Section> =
-        answer.scan.sections.iter().filter(|s| is_provisioned(&s.name) && !local.scan.has_section(&s.name)).collect();
-    if missing.is_empty() {
+    let is_missing = |s: &&Section| slots.get(&*s.name).is_some_and(|slot| slot.local == 0);
+    let mut missing = answer.scan.sections.iter().filter(is_missing).peekable();
+    if missing.peek().is_none() {
         put(&local.text[cursor..]);
         return;
     }
@@ -107,7 +134,7 @@ fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String],
         Some(_) => {
             let at = local.scan.root_end_lead.max(cursor);
             put(&local.text[cursor..at]);
-            for s in &missing {
+            for s in missing {
                 put(indent);
                 put(answer.span(s));
             }
@@ -120,14 +147,38 @@ fn merge_pieces(local: Option<Doc<'_>>, answer: Doc<'_>, provisioned: &[String],
             let open = empty.strip_suffix("/>").unwrap_or(empty);
             put(open.trim_end());
             put(">");
-            for s in &missing {
+            for s in missing {
                 put(indent);
                 put(answer.span(s));
             }
-            put(&format!("\n</{}>", local.scan.root_name));
+            put("\n</");
+            put(&local.scan.root_name);
+            put(">");
             put(&local.text[local.scan.root_start.end..]);
         }
     }
+}
+
+/// The prolog of a config written without a local one.
+pub const PROLOG: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// A new config from the answer alone: [`PROLOG`], the root element by
+/// name, and the provisioned sections, each after its indentation in the
+/// answer (blank text only).
+fn fresh_pieces(answer: Doc<'_>, provisioned: &[String], put: &mut impl FnMut(&str)) {
+    put(PROLOG);
+    put("<");
+    put(&answer.scan.root_name);
+    put(">");
+    let provisioned: HashSet<&str> = provisioned.iter().map(String::as_str).collect();
+    for section in answer.scan.sections.iter().filter(|s| provisioned.contains(&*s.name)) {
+        let lead = answer.lead(section);
+        put(if lead.is_empty() { "\n" } else { lead });
+        put(answer.span(section));
+    }
+    put("\n</");
+    put(&answer.scan.root_name);
+    put(">\n");
 }
 
 /// The document without the sections `remove` selects, each taken out with
@@ -242,7 +293,15 @@ mod tests {
     fn without_local_the_answer_keeps_only_provisioned_sections() {
         assert_eq!(
             run(None, ANSWER, &["codecs", "accounts"]),
-            "<options>\n <accounts><account>srv</account></accounts>\n <codecs>srv</codecs>\n</options>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<options>\n <accounts><account>srv</account></accounts>\n <codecs>srv</codecs>\n</options>\n"
+        );
+        // Issue 10: nothing of the answer but its root's name and the sections.
+        let hostile =
+            "<?xml-stylesheet href=\"http://evil/x.xsl\"?>\n<!-- x -->\n<options xmlns=\"urn:evil\" admin=\"1\">\
+                       text<?pi?><codecs>srv</codecs><audio/><!-- y --></options>\n<!-- z -->";
+        assert_eq!(
+            run(None, hostile, &["codecs"]),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<options>\n<codecs>srv</codecs>\n</options>\n"
         );
     }
 
@@ -256,6 +315,19 @@ mod tests {
         assert_eq!(run(Some(&once), more, &["x"]), once);
         let alone = run(None, more, &["x"]);
         assert_eq!(run(Some(&alone), more, &["x"]), alone, "whatever lies between the copies");
+    }
+
+    #[test]
+    fn many_copies_merge_in_linear_time() {
+        // 40 000 copies took 3.9 s when each looked for its place from the
+        // start; a budget of operations rather than of time: the slots are
+        // visited once per section, checked by the result being exact.
+        let n = 40_000;
+        let local = format!("<o>{}\n</o>", "\n  <x>l</x><y/>".repeat(n));
+        let answer = format!("<o>{}</o>", "<x>a</x>".repeat(n + 1));
+        let merged = run(Some(&local), &answer, &["x"]);
+        let expected = format!("<o>{}\n  <x>a</x>\n  <x>a</x><y/>\n</o>", "\n  <x>a</x><y/>".repeat(n - 1));
+        assert!(merged == expected, "the merge of {n} copies differs from the expected text");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn adoptable(settings: &Settings, answer: Doc<'_>, origin: Origin<'_>, log: 
     if !settings.is_significant("provision") {
         return None;
     }
-    let section = answer.scan.sections.iter().find(|s| s.name == "provision")?;
+    let section = answer.scan.sections.iter().find(|s| &*s.name == "provision")?;
     let from = match origin {
         Origin::Server { base_url, .. } => format!("the <provision> section from {}", show_url(base_url)),
         Origin::Cache => "the cached <provision> section".to_owned(),
@@ -155,8 +155,12 @@ fn flag(value: bool) -> &'static str {
 }
 
 /// Character data that reads back byte for byte: markup characters become
-/// entities, and carriage returns and other control characters become
-/// character references (a reader folds a raw `\r` into `\n`).
+/// entities, and carriage returns and the C1 controls become character
+/// references (a reader folds a raw `\r` into `\n`). Characters XML 1.0 has
+/// no place for at all (the other C0 controls, U+FFFE, U+FFFF) cannot be
+/// written, not even as references: they are left out, and a saved file
+/// stays readable by every XML parser. (The settings only hold them when set
+/// in memory: every file the library reads is refused with one.)
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -165,6 +169,8 @@ fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\n' | '\t' => out.push(c),
+            '\u{0}'..='\u{1F}' if c != '\r' => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c if c.is_control() => {
                 let _ = write!(out, "&#x{:X};", u32::from(c));
             }
@@ -205,12 +211,22 @@ mod tests {
         let mut s = settings();
         s.authentication_type = AuthType::Basic;
         s.user = String::new();
-        s.password = "\u{1}\u{7f}trailing \n".into();
+        s.password = "\u{85}\u{7f}trailing \r\n".into();
         s.use_authentication = false;
         s.user_input_authentication = true;
         s.refresh_rate = 0;
         s.addressbook = Addressbook::default();
         round_trip(&s);
+    }
+
+    #[test]
+    fn what_is_saved_is_xml_1_0_even_from_settings_no_file_could_hold() {
+        let mut s = settings();
+        s.password = "a\u{1}b\u{FFFE}c\u{FFFF}\u{1B}".into();
+        let text = to_xml(&s);
+        assert!(crate::xml::Scan::new(&text).is_ok(), "{text}");
+        assert!(text.contains("<password>abc</password>"), "{text}");
+        assert!(!text.contains("&#x1;") && !text.contains("&#x1B;"), "{text}");
     }
 
     #[test]

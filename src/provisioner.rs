@@ -381,6 +381,11 @@ impl Provisioner {
         let answer = source.doc();
         let provisioned: Vec<String> =
             settings.significant_sections.iter().filter(|s| answer.scan.has_section(s)).cloned().collect();
+        // The cache first: its text is dropped before the merge builds the
+        // config, so a large answer is never held three times at once.
+        if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
+            self.refresh_cache(kept, path, &provisioned, log.as_ref());
+        }
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
         let outcome = Outcome {
             config: merge::merge(local_doc, answer, &provisioned),
@@ -389,9 +394,6 @@ impl Provisioner {
             from_cache: cached.is_some(),
         };
         let adopted = provision_section::adoptable(&settings, answer, source.origin(), log.as_ref());
-        if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
-            self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
-        }
 
         let mut state = lock(&self.state);
         let changed = state.last.as_ref().is_none_or(|last| last.config != outcome.config);

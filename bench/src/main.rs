@@ -83,6 +83,9 @@ pub struct Results {
     pub rss_n: usize,
     pub rss_answer_bytes: usize,
     pub versions: Vec<(String, String)>,
+    /// Copies of a provisioned section in the local config -> merge stats
+    /// (issue 10: the merge was quadratic in them).
+    pub copies: Vec<(usize, Stats)>,
     pub machine: machine::Machine,
     pub so_bytes: u64,
     pub so_stripped_bytes: u64,

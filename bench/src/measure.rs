@@ -158,6 +158,9 @@ pub fn measure(o: &Options, dir: &Path, r: &mut Results) -> Result<(), String> {
     drop(handles);
     drop(dead_first);
 
+    eprintln!("a local config with many copies of a provisioned section");
+    r.copies = many_copies(o.rounds);
+
     let rss_n = *o.sizes.last().unwrap();
     eprintln!("peak RSS, N = {rss_n}");
     r.rss_n = rss_n;
@@ -201,4 +204,25 @@ fn peak_rss(o: &Options, dir: &Path, n: usize) -> Result<Vec<(String, u64)>, Str
         rss.push((format!("{label}: the same merge in Python"), rss_kib));
     }
     Ok(rss)
+}
+
+/// The merge of a local config holding `n` copies of a provisioned section
+/// (and as many of an unprovisioned one between them) with an answer holding
+/// `n` copies too: linear in `n` since issue 10 (it was quadratic: 10 000
+/// copies 0.17 s, 40 000 copies 3.93 s).
+fn many_copies(rounds: usize) -> Vec<(usize, Stats)> {
+    let sig = vec!["accounts".to_string()];
+    [10_000, 20_000, 40_000]
+        .into_iter()
+        .map(|n| {
+            let local = format!("<options>{}\n</options>", "\n  <accounts><a>mine</a></accounts><audio/>".repeat(n));
+            let answer = format!("<options>{}\n</options>", "\n  <accounts><a>server</a></accounts>".repeat(n));
+            let mut c = [Contestant::new("copies", || {
+                black_box(lib_merge(&local, &answer, &sig).unwrap());
+            })];
+            run_rounds(&mut c, rounds.div_ceil(3).max(3));
+            let [c] = c;
+            (n, c.stats)
+        })
+        .collect()
 }
