@@ -194,9 +194,10 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 ///
 /// First the refresh worker is stopped and, from any other thread than its
 /// own, joined: no refresh callback runs after this returns. Then the
-/// handle is released; what it holds is freed once no call on it is under
-/// way any more (a call in progress on another thread keeps it until it
-/// returns). Strings from `provision_config`/`provision_source_url` are
+/// handle is released; what it holds is freed once the calls whose
+/// callbacks are under way (a run whose logger freed it) have returned. A
+/// call on another thread may not overlap this one: it could take the
+/// handle just after it was freed (see Threads). Strings from `provision_config`/`provision_source_url` are
 /// invalid after this; outcomes from `provision_last_outcome` stay valid
 /// until `provision_outcome_free`.
 ///

@@ -307,6 +307,39 @@ static void test_free_from_key_destructor(const struct fixture *f)
     pthread_key_delete(exit_key);
 }
 
+/* ------------------------------------------ set_logger inside the logger itself */
+
+struct swap {
+    provision_t *h;
+    int first, second, swapped;
+};
+
+static void second_logger(void *userdata, const provision_log_record_t *record)
+{
+    (void)record;
+    ((struct swap *)userdata)->second++;
+}
+
+static void swapping_logger(void *userdata, const provision_log_record_t *record)
+{
+    struct swap *sw = userdata;
+    (void)record;
+    sw->first++;
+    /* Must not wait for this very call; the next record goes to the new one. */
+    sw->swapped = provision_set_logger(sw->h, second_logger, sw);
+}
+
+static void test_set_logger_inside_logger(const struct fixture *f)
+{
+    struct swap sw = {load(f, 0, 1, 0), 0, 0, -1};
+    if (sw.h == NULL || !CHECK_STATUS(provision_set_logger(sw.h, swapping_logger, &sw), PROVISION_OK))
+        return;
+    CHECK_STATUS(provision_run(sw.h, NULL), PROVISION_OK);
+    CHECK_STATUS(sw.swapped, PROVISION_OK);
+    CHECK(sw.first == 1 && sw.second == 1); /* two URLs, two records */
+    provision_free(sw.h);
+}
+
 /* ------------------------------------- every argument NULL, empty, not UTF-8 */
 
 static int rows, bad_rows;
@@ -491,6 +524,8 @@ int main(int argc, char **argv)
         {"free inside the worker's logger: no record after it, no callback", test_no_record_after_free_in_worker_logger},
         {"a run and an addressbook fetch never call the logger at once", test_logger_never_concurrent},
         {"stop and free from a pthread key destructor: the worker ends", test_free_from_key_destructor},
+        {"set_logger inside the logger: no wait for itself, the next record goes to the new one",
+         test_set_logger_inside_logger},
         {"every argument NULL, empty, not UTF-8: a status and a message; status names; version",
          test_arguments_table},
     };
