@@ -397,19 +397,22 @@ int provision_load_xml(const char *provision_xml, struct provision_t **out);
  *
  * First the refresh worker is stopped and, from any other thread than its
  * own, joined: no refresh callback runs after this returns. Then the
- * handle is released; what it holds is freed once no call on it is under
- * way any more (a call in progress on another thread keeps it until it
- * returns). Strings from `provision_config`/`provision_source_url` are
+ * handle is released; what it holds is freed once the calls whose
+ * callbacks are under way (a run whose logger freed it) have returned. A
+ * call on another thread may not overlap this one: it could take the
+ * handle just after it was freed (see Threads). Strings from `provision_config`/`provision_source_url` are
  * invalid after this; outcomes from `provision_last_outcome` stay valid
  * until `provision_outcome_free`.
  *
  * Inside the handle's own refresh callback it tells the worker to stop and
  * returns at once; the worker ends, and the handle goes, when the callback
  * returns. Inside the handle's log callback it tells the worker to stop and
- * returns; the run that called the logger goes on (its later records still
- * reach the logger), joins the worker before it returns (unless it is the
- * worker's own attempt, which is its last), and the handle goes then. In
- * both, the callback must not use `p` after.
+ * returns; the run that called the logger goes on, joins the worker before
+ * it returns (unless it is the worker's own attempt, which is its last),
+ * and the handle goes then. In both, the callback must not use `p` after.
+ * Wherever it is called from, no record reaches the logger after it
+ * returns (but the one under way, if it is called from the logger): the
+ * logger's `userdata` may go once that callback returns.
  *
  * Returns: nothing.
  * Ownership: `p` is the library's again; never use it after.
@@ -497,8 +500,9 @@ int provision_set_ca_file(struct provision_t *p, const char *pem_path);
  * answered `<error>` (the last error is exactly its text, to show the
  * user); PROVISION_ERR_FETCH when every URL failed otherwise (the last
  * error lists each URL and why); PROVISION_ERR_ARGUMENT for a NULL handle
- * or an empty or non-UTF-8 path. A failed run leaves the previous outcome
- * in place.
+ * or an empty or non-UTF-8 path, and from inside the handle's own log
+ * callback (the run that called it holds the handle's turn: it would wait
+ * for itself). A failed run leaves the previous outcome in place.
  * Ownership: `local_config_path` stays the caller's.
  * Threads: any; runs on one handle (the worker's included) take turns.
  * The logger is called on this thread before it returns.
@@ -599,12 +603,15 @@ int provision_set_user_agent(struct provision_t *p, const char *user_agent);
  * `userdata` must stay usable until the logger is replaced or removed, or
  * until `provision_free` returns.
  * Threads: any, at any time, also while runs are under way. `cb` is called
- * on the thread running the run (the caller of `provision_run`, or the
- * refresh worker), before the run returns, never concurrently for one
- * handle. It must return normally (no longjmp, no C++ exception crossing
- * it). It may call functions on the handle except `provision_run` (which
- * would wait for itself); `provision_free` and `provision_stop_refresh`
- * there only tell the worker to stop (see them).
+ * on the thread making the record (the caller of `provision_run` or of an
+ * addressbook function, or the refresh worker), before that call returns,
+ * never concurrently for one handle: a record made on another thread
+ * meanwhile waits for the callback to return. It must return normally (no
+ * longjmp, no C++ exception crossing it). It may call any function on the
+ * handle; `provision_run` there returns PROVISION_ERR_ARGUMENT (it would
+ * wait for itself), `provision_free` and `provision_stop_refresh` only tell
+ * the worker to stop, `provision_start_refresh` does not wait for a worker
+ * it replaces (see them).
  *
  * # Safety
  * `p` is NULL or a live handle; `cb` is NULL or a function with this
@@ -877,7 +884,11 @@ void provision_outcome_free(struct provision_outcome_t *o);
  * Ownership: `local_config_path` stays the caller's (copied).
  * Lifetime: `cb` and `userdata` must stay usable from the worker thread
  * until `provision_stop_refresh` or `provision_free` returns.
- * Threads: any; `cb` runs on the worker thread, one call at a time.
+ * Threads: any; `cb` runs on the worker thread, one call at a time. Inside
+ * the handle's log callback, a worker stopped there that it replaces is not
+ * waited for (it may wait for the run that called the logger): it ends
+ * after at most the one attempt it was about to make, whose refresh
+ * callback is not made.
  *
  * # Safety
  * `p` is NULL or a live handle; `local_config_path` is NULL or a
@@ -895,7 +906,8 @@ int provision_start_refresh(struct provision_t *p,
  * returns. Called from inside the refresh callback, or inside the
  * handle's log callback, it only tells the worker to stop and returns at
  * once: the worker ends when the callback (or the run) returns, and a later
- * stop, start or free joins it.
+ * stop, start or free joins it (from inside a log callback, start does not:
+ * see `provision_start_refresh`).
  *
  * Returns: PROVISION_OK, also when no worker runs; PROVISION_ERR_ARGUMENT
  * for a NULL handle.

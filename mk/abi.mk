@@ -10,7 +10,7 @@ ASAN_BUILD    = $(BUILD)/asan
 SANITIZER_ENV = TEST_WRAPPER= ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=exitcode=87
 
-ASAN_C_PROGRAMS   = test_provision test_refresh test_race
+ASAN_C_PROGRAMS   = test_provision test_refresh test_race test_abi_review
 ASAN_CPP_PROGRAMS = test_header_cpp:tests/cpp/test_header.cpp test_wrapper_cpp:tests/cpp/test_wrapper.cpp \
                     test_wrapper_refresh_cpp:tests/cpp/test_wrapper_refresh.cpp test_race_cpp:tests/cpp/test_race.cpp
 
@@ -43,7 +43,9 @@ test-asan: $(ASAN_BUILD)/test_provision $(ASAN_BUILD)/test_refresh $(ASAN_BUILD)
 
 # Every thread promise of the header raced, in C and through the C++ wrapper,
 # against a server whose answer changes on every request; the reproductions
-# of issue 9's defects. Under the sanitizers only: valgrind serialises threads.
-test-race: $(ASAN_BUILD)/test_race $(ASAN_BUILD)/test_race_cpp
+# of issue 9's defects; a hostile user's re-entries (tests/c/test_abi_review.c).
+# Under the sanitizers only: valgrind serialises threads.
+test-race: $(ASAN_BUILD)/test_race $(ASAN_BUILD)/test_race_cpp $(ASAN_BUILD)/test_abi_review
 	$(LOGGED) $(SANITIZER_ENV) $(PYTHON) tests/c/race_harness.py $(ASAN_BUILD)/test_race $(TO_LOG)
+	$(LOGGED) $(SANITIZER_ENV) $(PYTHON) tests/c/race_harness.py $(ASAN_BUILD)/test_abi_review $(TO_LOG)
 	$(LOGGED) $(SANITIZER_ENV) $(PYTHON) tests/c/race_harness.py $(ASAN_BUILD)/test_race_cpp $(TO_LOG)

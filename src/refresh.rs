@@ -194,6 +194,15 @@ impl Refresher {
         self.shared.provisioner.wake();
     }
 
+    /// Asks the worker to stop without waiting for it, where a join could
+    /// wait for the caller itself (a log callback of the run the worker
+    /// waits for): it ends after at most the attempt it waits to make, with
+    /// no callback, and nothing joins it.
+    pub fn detach(mut self) {
+        self.signal_stop();
+        drop(self.thread.take());
+    }
+
     /// Stops the worker and waits for it: at most the end of an attempt in
     /// progress. From the worker's own thread (inside the callback) it only
     /// signals: the worker ends when the callback returns.

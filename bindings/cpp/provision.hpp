@@ -44,14 +44,16 @@
 //
 // Threads.
 // - The refresh callback runs on the library's worker thread, one call at a
-//   time. The logger runs on the thread of the run, the worker's included.
+//   time. The logger runs on the thread of the run (the worker's included)
+//   or of the addressbook call that makes the record, one call at a time.
 // - run, set_call_active, refresh_now, set_credentials, set_cache,
 //   set_timeouts, set_ca_file, set_client_cert, clear_client_cert, set_proxy,
 //   set_header, set_variable, save, store_local, set_user_agent, reset_user_agent,
 //   set_logger, last_outcome, config, source_url, is_provisioned and the
 //   addressbook_* calls may be called from any thread at the same time, and from inside the refresh
-//   callback and the logger (except run() from inside the logger, which
-//   would wait for itself). set_logger takes effect for the records made
+//   callback and the logger (run() from inside the logger throws: the
+//   library refuses it with PROVISION_ERR_ARGUMENT, as it would wait for
+//   itself). set_logger takes effect for the records made
 //   after it returns; a logger it replaced may still be running on another
 //   thread, and is destroyed when that call returns.
 // - start_refresh and stop_refresh change the worker this object owns: one at

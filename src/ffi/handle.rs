@@ -4,9 +4,10 @@ use super::logger::LogSlot;
 use super::outcome::{unpin, OutcomeSnapshot};
 use super::{arc_clone, arc_release, arg_opt_path, arg_opt_str, arg_path, arg_str, call, create, guard, lock};
 use crate::refresh::Refresher;
-use crate::{Outcome, Provisioner, Result};
+use crate::{Error, Outcome, Provisioner, Result};
 use libc::{c_char, c_int, c_uint};
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,9 +32,18 @@ pub struct Handle {
     snapshot: Mutex<Option<Arc<OutcomeSnapshot>>>,
 }
 
+/// One log callback under way on this thread: a frame on the stack of
+/// [`in_callback_scope`], linked to the one it is nested in.
+struct CallbackFrame {
+    id: u64,
+    outer: *const CallbackFrame,
+}
+
 thread_local! {
-    /// The handles whose log callback this thread is running now.
-    static IN_CALLBACK: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// The innermost log callback this thread is running now. A plain
+    /// pointer, without a destructor: a thread-local with one, first used from
+    /// a pthread key destructor (after glibc ran those), would never be freed.
+    static IN_CALLBACK: Cell<*const CallbackFrame> = const { Cell::new(ptr::null()) };
 }
 
 impl Handle {
@@ -88,36 +98,39 @@ impl Handle {
         drop(stopped); // joins, outside the lock: the callback may use the handle
     }
 
-    fn in_callback(&self) -> bool {
+    pub(crate) fn in_callback(&self) -> bool {
         in_callback(self.id)
     }
 }
 
 /// Runs `f`, a log callback of the handle `id`, marked as such on this thread.
 pub(crate) fn in_callback_scope<R>(id: u64, f: impl FnOnce() -> R) -> R {
-    struct Scope(Option<usize>);
+    struct Scope(Option<*const CallbackFrame>);
     impl Drop for Scope {
         fn drop(&mut self) {
-            if let Some(depth) = self.0 {
-                let _ = IN_CALLBACK.try_with(|ids| ids.borrow_mut().truncate(depth));
+            if let Some(outer) = self.0 {
+                let _ = IN_CALLBACK.try_with(|head| head.set(outer));
             }
         }
     }
-    let _scope = Scope(
-        IN_CALLBACK
-            .try_with(|ids| {
-                let mut ids = ids.borrow_mut();
-                ids.push(id);
-                ids.len() - 1
-            })
-            .ok(),
-    );
+    let frame = CallbackFrame { id, outer: IN_CALLBACK.try_with(Cell::get).unwrap_or(ptr::null()) };
+    // The frame outlives its place in the list: the scope unlinks it first.
+    let _scope = Scope(IN_CALLBACK.try_with(|head| head.replace(&frame)).ok());
     f()
 }
 
 /// Whether this thread is inside a log callback of the handle `id`.
 pub(crate) fn in_callback(id: u64) -> bool {
-    IN_CALLBACK.try_with(|ids| ids.borrow().contains(&id)).unwrap_or(false)
+    let mut frame = IN_CALLBACK.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: each frame in the list lives on this thread's stack until its
+    // scope, which ends after every frame nested in it, unlinks it.
+    while let Some(f) = unsafe { frame.as_ref() } {
+        if f.id == id {
+            return true;
+        }
+        frame = f.outer;
+    }
+    false
 }
 
 impl Drop for Handle {
@@ -125,7 +138,13 @@ impl Drop for Handle {
     /// `Refresher` joins when dropped, or, on the worker's own thread, lets it
     /// end when its callback returns).
     fn drop(&mut self) {
-        drop(self.refresh.get_mut().unwrap_or_else(|p| p.into_inner()).take());
+        let worker = self.refresh.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        match worker {
+            // Freed from a log callback (of the worker's attempt): a worker
+            // waiting for that attempt's turn cannot be joined here.
+            Some(worker) if self.in_callback() => worker.detach(),
+            worker => drop(worker),
+        }
     }
 }
 
@@ -175,19 +194,22 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 ///
 /// First the refresh worker is stopped and, from any other thread than its
 /// own, joined: no refresh callback runs after this returns. Then the
-/// handle is released; what it holds is freed once no call on it is under
-/// way any more (a call in progress on another thread keeps it until it
-/// returns). Strings from `provision_config`/`provision_source_url` are
+/// handle is released; what it holds is freed once the calls whose
+/// callbacks are under way (a run whose logger freed it) have returned. A
+/// call on another thread may not overlap this one: it could take the
+/// handle just after it was freed (see Threads). Strings from `provision_config`/`provision_source_url` are
 /// invalid after this; outcomes from `provision_last_outcome` stay valid
 /// until `provision_outcome_free`.
 ///
 /// Inside the handle's own refresh callback it tells the worker to stop and
 /// returns at once; the worker ends, and the handle goes, when the callback
 /// returns. Inside the handle's log callback it tells the worker to stop and
-/// returns; the run that called the logger goes on (its later records still
-/// reach the logger), joins the worker before it returns (unless it is the
-/// worker's own attempt, which is its last), and the handle goes then. In
-/// both, the callback must not use `p` after.
+/// returns; the run that called the logger goes on, joins the worker before
+/// it returns (unless it is the worker's own attempt, which is its last),
+/// and the handle goes then. In both, the callback must not use `p` after.
+/// Wherever it is called from, no record reaches the logger after it
+/// returns (but the one under way, if it is called from the logger): the
+/// logger's `userdata` may go once that callback returns.
 ///
 /// Returns: nothing.
 /// Ownership: `p` is the library's again; never use it after.
@@ -202,6 +224,11 @@ pub unsafe extern "C" fn provision_free(p: *mut Handle) {
         if let Ok(h) = handle(p) {
             h.released.store(true, Ordering::SeqCst);
             h.stop_worker();
+            // No record reaches the host's logger after this returns (the
+            // call it is made from aside): a worker's attempt that goes on,
+            // with no run returning to tell when it ends, would otherwise
+            // leave the host no moment at which its userdata may go.
+            h.log.remove(!h.in_callback());
             unpin(h.id);
             arc_release(p);
         }
@@ -299,8 +326,9 @@ pub unsafe extern "C" fn provision_set_ca_file(p: *mut Handle, pem_path: *const 
 /// answered `<error>` (the last error is exactly its text, to show the
 /// user); PROVISION_ERR_FETCH when every URL failed otherwise (the last
 /// error lists each URL and why); PROVISION_ERR_ARGUMENT for a NULL handle
-/// or an empty or non-UTF-8 path. A failed run leaves the previous outcome
-/// in place.
+/// or an empty or non-UTF-8 path, and from inside the handle's own log
+/// callback (the run that called it holds the handle's turn: it would wait
+/// for itself). A failed run leaves the previous outcome in place.
 /// Ownership: `local_config_path` stays the caller's.
 /// Threads: any; runs on one handle (the worker's included) take turns.
 /// The logger is called on this thread before it returns.
@@ -312,6 +340,13 @@ pub unsafe extern "C" fn provision_set_ca_file(p: *mut Handle, pem_path: *const 
 pub unsafe extern "C" fn provision_run(p: *mut Handle, local_config_path: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
+        if h.in_callback() {
+            // The run that called the logger holds the handle's turn: this
+            // one would wait for it for ever.
+            return Err(Error::argument(
+                "provision_run from inside the handle's own log callback would wait for itself: run after it returns",
+            ));
+        }
         let result = h.core.run(arg_opt_path(local_config_path, "local_config_path")?).map(drop);
         if h.released.load(Ordering::SeqCst) {
             // Freed by the logger of this run, which could not join the

@@ -71,7 +71,8 @@ pub(crate) struct LogSlot {
 #[derive(Default)]
 struct SlotState {
     logger: Option<CLogger>,
-    /// Calls to a logger under way (runs on a handle take turns: 0 or 1).
+    /// Calls to a logger under way: 0 or 1, more only for calls nested on
+    /// the thread of the first (see `hear`).
     calls: usize,
 }
 
@@ -98,9 +99,22 @@ impl LogSlot {
         }
     }
 
+    /// Removes the logger (at `provision_free`); `wait` as in [`set`](Self::set).
+    pub(crate) fn remove(&self, wait: bool) {
+        self.set(None, wait);
+    }
+
     fn hear(&self, record: &Record) {
+        // One call at a time: a run (or the worker's attempt) and an
+        // addressbook call on another thread both make records. A record
+        // made from inside this handle's callback, on its own thread (the
+        // logger calling an addressbook function), is the caller's own turn.
+        let nested = in_callback(self.id);
         let logger = {
             let mut state = lock(&self.state);
+            while !nested && state.calls > 0 {
+                state = self.idle.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
             let Some(logger) = state.logger else { return };
             state.calls += 1;
             logger
@@ -154,12 +168,15 @@ impl LogSlot {
 /// `userdata` must stay usable until the logger is replaced or removed, or
 /// until `provision_free` returns.
 /// Threads: any, at any time, also while runs are under way. `cb` is called
-/// on the thread running the run (the caller of `provision_run`, or the
-/// refresh worker), before the run returns, never concurrently for one
-/// handle. It must return normally (no longjmp, no C++ exception crossing
-/// it). It may call functions on the handle except `provision_run` (which
-/// would wait for itself); `provision_free` and `provision_stop_refresh`
-/// there only tell the worker to stop (see them).
+/// on the thread making the record (the caller of `provision_run` or of an
+/// addressbook function, or the refresh worker), before that call returns,
+/// never concurrently for one handle: a record made on another thread
+/// meanwhile waits for the callback to return. It must return normally (no
+/// longjmp, no C++ exception crossing it). It may call any function on the
+/// handle; `provision_run` there returns PROVISION_ERR_ARGUMENT (it would
+/// wait for itself), `provision_free` and `provision_stop_refresh` only tell
+/// the worker to stop, `provision_start_refresh` does not wait for a worker
+/// it replaces (see them).
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `cb` is NULL or a function with this

@@ -51,6 +51,10 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// Whether `LAST_ERROR` was ever set on this thread: until then a success
+    /// leaves it untouched (first used from a pthread key destructor, after
+    /// glibc ran the thread-local destructors, it would never be freed).
+    static HAS_ERROR: Cell<bool> = const { Cell::new(false) };
     /// How deep this thread is inside a boundary: the panic hook keeps quiet there.
     static IN_BOUNDARY: Cell<u32> = const { Cell::new(0) };
 }
@@ -64,6 +68,10 @@ pub(crate) fn c_text(text: &str) -> CString {
 /// destructor running after Rust's are gone) there is nowhere to keep it:
 /// the status alone tells the caller.
 pub(crate) fn set_last_error(message: &str) {
+    let had = HAS_ERROR.try_with(|has| has.replace(has.get() || !message.is_empty())).unwrap_or(true);
+    if message.is_empty() && !had {
+        return;
+    }
     let message = c_text(message);
     let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = message);
 }
@@ -77,7 +85,12 @@ pub(crate) fn set_last_error(message: &str) {
 /// Threads: per thread; any thread. Never contains a password.
 #[no_mangle]
 pub extern "C" fn provision_last_error() -> *const c_char {
-    guard(c"".as_ptr(), || LAST_ERROR.try_with(|e| e.borrow().as_ptr()).unwrap_or(c"".as_ptr()))
+    guard(c"".as_ptr(), || {
+        if !HAS_ERROR.try_with(Cell::get).unwrap_or(true) {
+            return c"".as_ptr();
+        }
+        LAST_ERROR.try_with(|e| e.borrow().as_ptr()).unwrap_or(c"".as_ptr())
+    })
 }
 
 // -------------------------------------------------------- panic boundary

@@ -11,7 +11,7 @@ use super::handle::{handle, Handle};
 use super::{arc_clone, arc_into_raw, arc_release, arg_str, guard};
 use crate::Outcome;
 use libc::{c_char, c_int};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 use std::ptr;
 use std::sync::{Arc, Weak};
@@ -69,6 +69,10 @@ struct Pin {
 
 thread_local! {
     static PINS: RefCell<Vec<Pin>> = const { RefCell::new(Vec::new()) };
+    /// Whether this thread ever pinned: without, `unpin` leaves `PINS`
+    /// untouched (first used from a pthread key destructor, after glibc ran
+    /// the thread-local destructors, it would never be freed).
+    static PINNED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The handle's current snapshot, pinned for this thread until its next
@@ -77,6 +81,7 @@ thread_local! {
 /// pin it in (then nothing may be handed out).
 fn pin(h: &Arc<Handle>) -> Option<Arc<OutcomeSnapshot>> {
     let snapshot = h.snapshot()?;
+    let _ = PINNED.try_with(|pinned| pinned.set(true));
     PINS.try_with(|pins| {
         let mut pins = pins.try_borrow_mut().ok()?;
         pins.retain(|pin| pin.handle.strong_count() > 0);
@@ -92,6 +97,9 @@ fn pin(h: &Arc<Handle>) -> Option<Arc<OutcomeSnapshot>> {
 
 /// Drops this thread's pin on the handle `id` (at `provision_free`).
 pub(crate) fn unpin(id: u64) {
+    if !PINNED.try_with(Cell::get).unwrap_or(false) {
+        return;
+    }
     let removed = PINS.try_with(|pins| {
         let mut pins = pins.try_borrow_mut().ok()?;
         let at = pins.iter().position(|pin| pin.id == id)?;

@@ -95,7 +95,11 @@ impl HostCallback {
 /// Ownership: `local_config_path` stays the caller's (copied).
 /// Lifetime: `cb` and `userdata` must stay usable from the worker thread
 /// until `provision_stop_refresh` or `provision_free` returns.
-/// Threads: any; `cb` runs on the worker thread, one call at a time.
+/// Threads: any; `cb` runs on the worker thread, one call at a time. Inside
+/// the handle's log callback, a worker stopped there that it replaces is not
+/// waited for (it may wait for the run that called the logger): it ends
+/// after at most the one attempt it was about to make, whose refresh
+/// callback is not made.
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `local_config_path` is NULL or a
@@ -119,9 +123,14 @@ pub unsafe extern "C" fn provision_start_refresh(
             let worker = Refresher::start(h.core.clone(), local, Box::new(move |result| host.report(result)))?;
             slot.replace(worker)
         };
-        // A worker that ended or was stopped from its callback: joined here,
-        // outside the lock.
-        drop(replaced);
+        // A worker that ended or was stopped from a callback: joined here,
+        // outside the lock; but not from inside a log callback, where it may
+        // wait for the run that called it (then it ends on its own, with no
+        // refresh callback).
+        match replaced {
+            Some(old) if h.in_callback() => old.detach(),
+            old => drop(old),
+        }
         Ok(())
     })
 }
@@ -132,7 +141,8 @@ pub unsafe extern "C" fn provision_start_refresh(
 /// returns. Called from inside the refresh callback, or inside the
 /// handle's log callback, it only tells the worker to stop and returns at
 /// once: the worker ends when the callback (or the run) returns, and a later
-/// stop, start or free joins it.
+/// stop, start or free joins it (from inside a log callback, start does not:
+/// see `provision_start_refresh`).
 ///
 /// Returns: PROVISION_OK, also when no worker runs; PROVISION_ERR_ARGUMENT
 /// for a NULL handle.

@@ -30,6 +30,12 @@ def document(n):
     )
 
 
+ADDRESSBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<addressbook><contact><id>1</id><name>Race</name><number>100</number></contact></addressbook>\n"
+)
+
+
 def main(argv):
     if len(argv) != 2:
         sys.exit(f"usage: {argv[0]} BINARY")
@@ -43,7 +49,8 @@ def main(argv):
         return loopback.Answer(document(n))
 
     with tempfile.TemporaryDirectory(prefix="provision-race-") as tmp:
-        with loopback.Server({"/race/configuration": race}) as server:
+        routes = {"/race/configuration": race, "/race/addressbook": loopback.Answer(ADDRESSBOOK)}
+        with loopback.Server(routes) as server:
             status = harness.run_checked(argv[1], [server.url("").rstrip("/"), tmp], tally)
             served = sum(1 for r in server.requests if r.route == "/race/configuration")
             tally.report("server: the program asked for changing answers", served > 1, f"{served} requests")
