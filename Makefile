@@ -32,7 +32,7 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
                test-python check-header check-symbols check-abi check-secrets \
-               test-addressbook test-c-addressbook test-cpp-addressbook test-addressbook-sanitized
+               test-addressbook test-c-addressbook test-cpp-addressbook test-addressbook-sanitized test-quickstart
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
@@ -92,7 +92,7 @@ deps:
 	bash .ci/install-deps
 
 test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
-      test-cpp-refresh test-example test-addressbook test-asan test-race test-python check-secrets check-install check-python-package
+      test-cpp-refresh test-example test-addressbook test-asan test-race test-python test-quickstart check-secrets check-install check-python-package
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
@@ -128,6 +128,10 @@ test-cpp: $(BUILD)/test_header_cpp
 
 test-python: lib
 	$(LOGGED) PROVISION_LIBRARY=$(abspath $(LIB)) $(PYTHON) -m pytest -q bindings/python/tests $(TO_LOG)
+
+# The README's quick start, as a reader runs it (tests/quickstart.py).
+test-quickstart: lib
+	$(LOGGED) $(PYTHON) tests/quickstart.py $(TO_LOG)
 
 # No test password, plain or as its MD5, in any error message, log line or
 # suite output.
