@@ -21,7 +21,8 @@ callback; tell the library when a call is up, so that it never asks then::
 Every failure raises a :class:`ProvisionError` subclass chosen by the
 library's status; its ``message`` is the library's own text, which never
 contains a password. ``prov.set_logger(callable)`` hands each URL a run
-tries to the host's log as an :class:`Attempt`.
+tries, and each notice, to the host's log as a :class:`LogRecord`;
+``prov.last_outcome()`` gives the last run's result as an :class:`Outcome`.
 
 For operators, ``python3 -m provision run PROVISION_FILE`` tries a provision
 file against its servers and prints what happened (``--help``).
@@ -52,7 +53,6 @@ from ._errors import (
     Status,
 )
 from ._errors import LibraryNotFound
-from ._outcome import Outcome
 
 __all__ = [
     "Status",
@@ -70,11 +70,18 @@ __all__ = [
     "LibraryNotFound",
     "Outcome",
     "Refreshed",
+    "LogKind",
+    "LogRecord",
     "Attempt",
     "Logger",
     "Provision",
     "version",
+    "status_name",
     "library_path",
+    "VERSION",
+    "VERSION_MAJOR",
+    "VERSION_MINOR",
+    "VERSION_PATCH",
 ]
 
 # What needs the shared library. When it cannot be loaded, `import provision`
@@ -82,8 +89,10 @@ __all__ = [
 # what is missing), and using any of these names raises the ImportError that
 # lists every place tried.
 try:
-    from ._callbacks import Attempt, Logger, Refreshed
-    from ._provision import Provision, library_path, version
+    from ._callbacks import Attempt, Logger, LogKind, LogRecord, Refreshed
+    from ._ffi import VERSION, VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH
+    from ._outcome import Outcome
+    from ._provision import Provision, library_path, status_name, version
 except LibraryNotFound as _missing:
     _load_error: LibraryNotFound = _missing
 
