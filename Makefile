@@ -43,7 +43,7 @@ all: lib
 
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk).
-include mk/package.mk mk/cpp.mk
+include mk/package.mk mk/cpp.mk mk/python.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"

@@ -180,3 +180,8 @@ def test_a_wrong_provision_library_is_a_clear_import_error(tmp_path):
     assert "LibraryNotFound: libprovision could not be loaded" in result.stderr
     assert missing in result.stderr
     assert "PROVISION_LIBRARY" in result.stderr
+
+
+def test_the_package_version_is_the_librarys():
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    assert f'\nversion = "{provision.VERSION}"\n' in pyproject.read_text(encoding="utf-8")
