@@ -27,7 +27,7 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
@@ -110,16 +110,23 @@ class SdistWithCrate(sdist):
                 shutil.copy2(source / name, target / name)
 
 
+class WithLibrary(Distribution):
+    """The bundled library makes the package platform-specific: installed to
+    platlib, and the wheel's files at its root (not under .data/purelib)."""
+
+    def has_ext_modules(self) -> bool:
+        return BUNDLE
+
+
 class PlatformWheel(bdist_wheel):
     """With the library inside, a wheel for this platform and any Python 3."""
-
-    def finalize_options(self) -> None:
-        super().finalize_options()
-        self.root_is_pure = not BUNDLE
 
     def get_tag(self) -> tuple:  # type: ignore[type-arg]
         python, abi, platform = super().get_tag()
         return ("py3", "none", platform) if BUNDLE else (python, abi, platform)
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate, "bdist_wheel": PlatformWheel})
+setup(
+    distclass=WithLibrary,
+    cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate, "bdist_wheel": PlatformWheel},
+)
