@@ -131,8 +131,11 @@ int main(int argc, char** argv) {
     bool provisioned = false;
     if (p) {
         p->set_user_agent("ExampleSoftphone/1.0 libprovision/" + provision::version());
-        p->set_logger([](const provision::Attempt& a) {
-            std::cout << "provisioning: " << a.url << ": " << a.outcome << " (" << a.elapsed_ms << " ms)\n";
+        p->set_logger([](const provision::Record& r) {
+            if (r.kind == PROVISION_LOG_ATTEMPT)
+                std::cout << "provisioning: " << r.url << ": " << r.message << " (" << r.elapsed_ms << " ms)\n";
+            else
+                std::cout << "provisioning: note: " << r.message << "\n";
         });
         provisioned = provision_now(*p, local_config);
         if (provisioned) std::cout << "provisioned from " << p->source_url().value_or("?") << "\n";

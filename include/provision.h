@@ -2,8 +2,12 @@
  * libprovision: provision a softphone from an operator's web server.
  *
  * Every status-returning function returns a `provision_status` value (as an
- * int) and, on failure, leaves a message for `provision_last_error()`.
- * Strings returned by the library are owned by it and must not be freed.
+ * int) and, on failure, leaves a message for `provision_last_error()`; a
+ * status this version does not know is a failure. Nothing the library
+ * returns is released with free(): each function says who owns what it
+ * returns, how long it lives and from which threads it may be called.
+ * The rules behind those comments: docs/conventions.md; what 1.x promises:
+ * docs/ABI.md.
  */
 
 #ifndef PROVISION_H
@@ -52,7 +56,10 @@ typedef enum provision_status {
    */
   PROVISION_ERR_IO = 3,
   /**
-   * The provision file or a local config is malformed.
+   * A document or file is malformed or too large: the provision file (or
+   * its text), a local config, the config given to store, or a CA file
+   * that holds no PEM certificate; or one of them is over its size bound.
+   * The message names the file or text, and the line and element.
    */
   PROVISION_ERR_FORMAT = 4,
   /**
@@ -251,9 +258,12 @@ int provision_load_xml(const char *provision_xml, struct provision_t **out);
  * Inside the handle's own refresh callback it tells the worker to stop and
  * returns at once; the worker ends, and the handle goes, when the callback
  * returns. Inside the handle's log callback it tells the worker to stop and
- * returns; the handle goes (and the worker is joined) when the run that
- * called the logger returns. In both, the callback must not use `p` after.
+ * returns; the run that called the logger goes on (its later records still
+ * reach the logger), joins the worker before it returns (unless it is the
+ * worker's own attempt, which is its last), and the handle goes then. In
+ * both, the callback must not use `p` after.
  *
+ * Returns: nothing.
  * Ownership: `p` is the library's again; never use it after.
  * Threads: any, once per handle, after every other call on `p` has
  * returned or from inside one of its callbacks.
@@ -431,16 +441,22 @@ int provision_set_user_agent(struct provision_t *p, const char *user_agent);
  * `provision_log_record_t`. `userdata` is passed untouched.
  *
  * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
- * Lifetime: `record` and its strings are valid only during the call.
- * `userdata` must stay usable until the logger is replaced or removed and
- * every run that started with it has returned (a run under way keeps the
- * logger it started with), or until `provision_free`.
- * Threads: `cb` is called on the thread running the run (the caller of
- * `provision_run`, or the refresh worker), before the run returns, never
- * concurrently for one handle. It must return normally (no longjmp, no C++
- * exception crossing it). It may call functions on the handle except
- * `provision_run` (which would wait for itself); `provision_free` and
- * `provision_stop_refresh` there only tell the worker to stop (see them).
+ * Lifetime: `record` and its strings are valid only during the call. The
+ * new logger hears every record made after this returns, runs under way
+ * included. When this returns, no call to the logger it replaced is under
+ * way and none will be made: its `userdata` may be released at once. (The
+ * exception: called from inside the log callback itself, it does not wait
+ * for that call, the caller's own.) So it may wait for a callback under
+ * way: do not call it holding a lock that the logger waits for.
+ * `userdata` must stay usable until the logger is replaced or removed, or
+ * until `provision_free` returns.
+ * Threads: any, at any time, also while runs are under way. `cb` is called
+ * on the thread running the run (the caller of `provision_run`, or the
+ * refresh worker), before the run returns, never concurrently for one
+ * handle. It must return normally (no longjmp, no C++ exception crossing
+ * it). It may call functions on the handle except `provision_run` (which
+ * would wait for itself); `provision_free` and `provision_stop_refresh`
+ * there only tell the worker to stop (see them).
  *
  * # Safety
  * `p` is NULL or a live handle; `cb` is NULL or a function with this
@@ -450,8 +466,9 @@ int provision_set_logger(struct provision_t *p, provision_log_cb cb, void *userd
 
 /**
  * The merged config of the last successful run (PROVISION_OK or
- * PROVISION_CACHED), or NULL before one and for a NULL handle.
+ * PROVISION_CACHED).
  *
+ * Returns: NULL before a successful run and for a NULL handle.
  * Ownership: the library's; do not free.
  * Lifetime: until this same thread calls `provision_config` or
  * `provision_source_url` on the same handle again, or `provision_free`.
@@ -466,9 +483,10 @@ const char *provision_config(const struct provision_t *p);
 
 /**
  * The base URL, as written in the provision file, that served the last
- * successful run; NULL before one, when the last-known-good cache served it
- * (PROVISION_CACHED), and for a NULL handle.
+ * successful run.
  *
+ * Returns: NULL before a successful run, when the last-known-good cache
+ * served it (PROVISION_CACHED), and for a NULL handle.
  * Ownership and lifetime: as `provision_config`.
  * Threads: any.
  *
@@ -566,6 +584,7 @@ int provision_outcome_from_cache(const struct provision_outcome_t *o);
 /**
  * Releases an outcome and its strings. NULL is a no-op.
  *
+ * Returns: nothing.
  * Ownership: `o` is the library's again; never use it or its strings after.
  * Threads: any, once per outcome, after every other call on it has returned.
  *

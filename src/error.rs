@@ -23,7 +23,10 @@ pub enum Status {
     PROVISION_ERR_NOT_FOUND = 2,
     /// A file exists but could not be read or written.
     PROVISION_ERR_IO = 3,
-    /// The provision file or a local config is malformed.
+    /// A document or file is malformed or too large: the provision file (or
+    /// its text), a local config, the config given to store, or a CA file
+    /// that holds no PEM certificate; or one of them is over its size bound.
+    /// The message names the file or text, and the line and element.
     PROVISION_ERR_FORMAT = 4,
     /// `user_input_authentication` is 1 and no credentials were set.
     PROVISION_ERR_CREDENTIALS = 5,

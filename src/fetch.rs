@@ -58,18 +58,12 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
-impl Validators {
-    pub fn is_empty(&self) -> bool {
-        self.etag.is_none() && self.last_modified.is_none()
-    }
-}
-
 /// What the base URLs gave.
 #[derive(Debug)]
 pub enum Fetched {
     Answer(Answer),
-    /// `304 Not Modified` from this base URL, in answer to its validators.
-    NotModified(String),
+    /// `304 Not Modified` from the base URL the validators came from.
+    NotModified,
 }
 
 /// The validators to send to one base URL (the one that served them).
@@ -259,20 +253,8 @@ impl Fetcher {
 
     /// Tries each base URL in turn; the first usable answer wins. Each
     /// attempt is reported to `log`, scrubbed like the error messages.
-    pub fn first_answer(
-        &self,
-        settings: &Settings,
-        credentials: Option<&Credentials>,
-        log: Option<&Sink>,
-    ) -> Result<Answer> {
-        match self.first_fetched(settings, credentials, None, log)? {
-            Fetched::Answer(answer) => Ok(answer),
-            Fetched::NotModified(_) => unreachable!("nothing is not modified without a condition"),
-        }
-    }
-
-    /// As `first_answer`, sending `condition`'s validators to its base URL,
-    /// whose `304 Not Modified` then counts as its answer.
+    /// `condition`'s validators go to its base URL, whose `304 Not Modified`
+    /// then counts as its answer.
     pub fn first_fetched(
         &self,
         settings: &Settings,
@@ -290,7 +272,7 @@ impl Fetcher {
                 Ok((shown, fetched)) => {
                     let outcome = match &fetched {
                         Fetched::Answer(answer) => format!("ok, {} bytes", answer.body.len()),
-                        Fetched::NotModified(_) => "ok, not modified (304)".to_owned(),
+                        Fetched::NotModified => "ok, not modified (304)".to_owned(),
                     };
                     report(log, shown, Status::PROVISION_OK, outcome, started);
                     return Ok(fetched);
@@ -337,7 +319,7 @@ impl Fetcher {
         }
         let (status, bytes, got) = self.get(request_url, auth, validators).map_err(|m| fail(Failure::Other(m)))?;
         if status == StatusCode::NOT_MODIFIED && validators.is_some() {
-            return Ok((shown, Fetched::NotModified(base.to_owned())));
+            return Ok((shown, Fetched::NotModified));
         }
         let text = xml::decode(bytes);
         let scan = text.as_ref().map_err(Clone::clone).and_then(|t| Scan::new(t));

@@ -4,23 +4,23 @@
 //! The core is plain Rust ([`Provisioner`]); [`ffi`] exposes it as a C ABI.
 //! See README.md for the contract and the decisions behind it.
 
-pub mod cache;
-pub mod digest;
+pub(crate) mod cache;
+pub(crate) mod digest;
 pub mod error;
 pub mod fetch;
 pub mod ffi;
-pub mod limits;
+pub(crate) mod limits;
 pub mod log;
 pub mod merge;
 pub mod provision_file;
-pub mod provision_section;
+pub(crate) mod provision_section;
 pub mod provisioner;
-pub mod read_file;
+pub(crate) mod read_file;
 pub mod refresh;
 pub mod store;
 #[cfg(any(test, feature = "test-hooks"))]
-pub mod test_hooks;
-pub mod tls;
+pub(crate) mod test_hooks;
+pub(crate) mod tls;
 pub mod xml;
 
 pub use error::{Error, Result, Status};

@@ -271,7 +271,7 @@ impl Provisioner {
                 })),
                 None,
             ),
-            Ok(Fetched::NotModified(_)) => (Source::Server(kept.expect("a 304 answers our validators")), None),
+            Ok(Fetched::NotModified) => (Source::Server(kept.expect("a 304 answers our validators")), None),
             Err(e) if matches!(e.status, Status::PROVISION_ERR_SERVER | Status::PROVISION_ERR_FETCH) => {
                 match cache_path
                     .as_deref()

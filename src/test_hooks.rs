@@ -38,6 +38,7 @@ pub fn panic_requested() -> bool {
 }
 
 /// Makes the boundaries of this thread panic (or stop panicking).
+#[cfg(test)]
 pub fn panic_in_this_thread(on: bool) {
     PANIC_HERE.set(on);
 }

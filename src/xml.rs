@@ -577,10 +577,6 @@ impl Element {
         })?;
         Ok(root.expect("the reader requires a root element"))
     }
-
-    pub fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.name == name)
-    }
 }
 
 #[cfg(test)]

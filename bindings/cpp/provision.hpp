@@ -2,12 +2,13 @@
 //
 //     #include <provision.hpp>
 //
-//     provision::provision_t p = provision::provision_t::load("/opt/softphone/provision.conf");
-//     p.set_logger([](const provision::Attempt& a) { log(a.url, a.outcome, a.elapsed_ms); });
+//     provision::Provision p = provision::Provision::load("/opt/softphone/provision.conf");
+//     p.set_logger([](const provision::Record& r) { log(r.url, r.message, r.elapsed_ms); });
 //     p.set_cache("/home/me/.softphone/provision-cache.xml");
 //     if (p.run("/home/me/.softphone/Config.xml") == PROVISION_CACHED)  // throws provision::Error
 //         warn(provision::last_error());                               // why every server failed
-//     use_config(*p.config());
+//     provision::Outcome outcome = *p.last_outcome();  // immutable; any thread may read it
+//     use_config(outcome.config());
 //     p.start_refresh("/home/me/.softphone/Config.xml",              // when refresh_rate > 0
 //                     [](provision_status status, bool changed, std::optional<std::string_view> config) {
 //                         if (changed) post_to_ui_thread(std::string(*config));  // worker thread
@@ -16,44 +17,51 @@
 //     p.store_local("/home/me/.softphone/Config.xml");
 //
 // Build with `c++ -std=c++17 ... $(pkg-config --cflags --libs provision)`.
+// The C header (provision.h) is the reference for what each call does; this
+// file says only what the wrapper adds.
 //
 // - A failed call throws provision::Error, which carries the library's
 //   status (status()) and message (what()); the message never holds a password.
 // - run() returns PROVISION_CACHED instead of throwing when every URL failed
 //   and the last-known-good cache (set_cache) served: the phone has a usable
-//   config, as with PROVISION_OK (the Python binding returns Status.CACHED
-//   for the same reason). provision::last_error(), read before any other
-//   library call on that thread, says why each URL failed.
+//   config, as with PROVISION_OK. provision::last_error(), read before any
+//   other library call on that thread, says why each URL failed.
 // - Provision owns one handle: move-only, released by its destructor. A
 //   moved-from object holds no handle; calling it throws with
-//   PROVISION_ERR_ARGUMENT.
-// - Strings are copied into std::string at once, so they outlive the handle.
+//   PROVISION_ERR_ARGUMENT (its readers give nothing).
+// - Outcome is an immutable snapshot of one run's result, shared by copies
+//   (copying one copies no text). Its string_views stay valid as long as any
+//   copy of it lives, whatever runs, refreshes or the Provision's
+//   destruction do meanwhile. config() and source_url() of Provision copy
+//   from such a snapshot into a std::string.
 // - The logger and the refresh callback are kept on the heap, so moving the
 //   object (also while the worker runs) does not move what the library calls.
-//   The refresh callback is destroyed only once the worker can no longer call
-//   it: after stop_refresh(), the destructor or a move assignment has stopped
-//   the worker. An exception thrown by either function is caught and dropped
-//   (none may cross the C library): the run or the worker goes on as if the
-//   function had returned; catch inside it to report anything.
+//   An exception thrown by either is caught and dropped (none may cross the
+//   C library): the run or the worker goes on as if the function had
+//   returned; catch inside it to report anything.
 //
 // Threads.
 // - The refresh callback runs on the library's worker thread, one call at a
-//   time. A logger runs on the thread of the attempt, the worker's included.
+//   time. The logger runs on the thread of the run, the worker's included.
 // - run, set_call_active, set_credentials, set_cache, set_timeouts,
-//   set_ca_file, save, store_local,
-//   set_user_agent, reset_user_agent, config, source_url and is_provisioned
-//   only forward to the C handle, which is thread-safe: they may be called
-//   from any thread, at the same time, and from inside the refresh callback.
-// - start_refresh, stop_refresh and set_logger change what this object owns:
-//   one at a time, from the thread that owns the object. set_logger also must
-//   not overlap a run, the worker's included: set it before start_refresh (or
-//   after stop_refresh). The exception: the refresh callback may call
-//   stop_refresh() on its own object at any time; that returns at once, the
-//   worker ends when the callback returns, and the function is destroyed by
-//   the owner's next start_refresh, stop_refresh or the destructor.
-// - Moves and destruction need the object to themselves: if the callback
-//   uses the object, stop_refresh() first. A callback that touches only its
-//   own captures needs nothing: the object may be moved while it refreshes.
+//   set_ca_file, save, store_local, set_user_agent, reset_user_agent,
+//   set_logger, last_outcome, config, source_url and is_provisioned may be
+//   called from any thread at the same time, and from inside the refresh
+//   callback and the logger (except run() from inside the logger, which
+//   would wait for itself). set_logger takes effect for the records made
+//   after it returns; a logger it replaced may still be running on another
+//   thread, and is destroyed when that call returns.
+// - start_refresh and stop_refresh change the worker this object owns: one at
+//   a time, from the thread that owns the object, never from inside the
+//   logger. The exception: the refresh
+//   callback may call stop_refresh() on its own object at any time; that
+//   returns at once, the worker ends when the callback returns, and the
+//   function is destroyed by the owner's next start_refresh, stop_refresh or
+//   the destructor.
+// - Moves and destruction need the object to themselves: no other call on it
+//   may be under way (if the callback uses the object, stop_refresh() first).
+//   A callback that touches only its own captures needs nothing: the object
+//   may be moved while it refreshes.
 //
 // get() gives the C handle for anything not wrapped.
 #ifndef PROVISION_HPP
@@ -61,16 +69,20 @@
 
 #include <provision.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace provision {
 
@@ -82,21 +94,25 @@ public:
     /// PROVISION_ERR_SERVER means what() is the server's own text, to show the user.
     provision_status status() const noexcept { return status_; }
 
+    /// The library's message (as what()).
+    std::string message() const { return what(); }
+
 private:
     provision_status status_;
 };
 
-/// One base URL a run tried (see provision_set_logger in provision.h).
-struct Attempt {
-    std::string url;             ///< BASE + "configuration", without credentials
-    provision_status status;     ///< PROVISION_OK, PROVISION_ERR_SERVER or PROVISION_ERR_FETCH
-    std::string outcome;         ///< what happened, as a sentence, scrubbed of credentials
-    std::uint64_t elapsed_ms;    ///< wall time spent on that URL
+/// One record for the host's log (see provision_log_record_t in provision.h).
+struct Record {
+    provision_log_kind kind;     ///< PROVISION_LOG_ATTEMPT (a base URL tried) or PROVISION_LOG_NOTICE
+    std::string url;             ///< BASE + "configuration", without credentials; "" for a notice
+    provision_status status;     ///< for an attempt: PROVISION_OK, _ERR_SERVER or _ERR_FETCH
+    std::string message;         ///< what happened, as a sentence, scrubbed of credentials
+    std::uint64_t elapsed_ms;    ///< wall time spent on that URL; 0 for a notice
 };
 
-/// Receives each Attempt on the thread running Provision::run. Anything it
-/// throws is caught and dropped: no exception may cross the C library.
-using Logger = std::function<void(const Attempt&)>;
+/// Receives each Record on the thread running the run. Anything it throws
+/// is caught and dropped: no exception may cross the C library.
+using Logger = std::function<void(const Record&)>;
 
 /// Hears each attempt of the refresh worker, on the worker's thread:
 /// `status` is what run() would have given (PROVISION_OK, PROVISION_CACHED,
@@ -132,21 +148,39 @@ inline unsigned to_ms(std::chrono::milliseconds d) {
     return static_cast<unsigned>(d.count() < most ? d.count() : most);
 }
 
-inline std::optional<std::string> copy(const char* text) {
-    return text != nullptr ? std::optional<std::string>(text) : std::nullopt;
-}
-
-inline void log_trampoline(void* userdata, const provision_log_record_t* record) noexcept {
-    // Notices reach the Logger once it takes records (issue 9, step 2).
-    if (record->kind != PROVISION_LOG_ATTEMPT) return;
-    try {
-        const Attempt attempt{record->url != nullptr ? record->url : "", static_cast<provision_status>(record->status),
-                              record->message, record->elapsed_ms};
-        (*static_cast<const Logger*>(userdata))(attempt);
-    } catch (...) {
-        // A host's logger must not break provisioning, and must not unwind into C.
+/// Where the library sends every record of a handle, for the handle's whole
+/// life: set_logger swaps the function inside, so no function the library
+/// may still be calling is ever destroyed under it.
+class LogSlot {
+public:
+    void set(Logger logger) {
+        std::shared_ptr<const Logger> next = logger ? std::make_shared<const Logger>(std::move(logger)) : nullptr;
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_.swap(next);
+        // The old one goes here, or with the last record still using it.
     }
-}
+
+    static void trampoline(void* userdata, const provision_log_record_t* record) noexcept {
+        try {
+            std::shared_ptr<const Logger> logger = static_cast<LogSlot*>(userdata)->get();
+            if (logger == nullptr) return;
+            const Record r{static_cast<provision_log_kind>(record->kind), record->url != nullptr ? record->url : "",
+                           static_cast<provision_status>(record->status), record->message, record->elapsed_ms};
+            (*logger)(r);
+        } catch (...) {
+            // A host's logger must not break provisioning, and must not unwind into C.
+        }
+    }
+
+private:
+    std::shared_ptr<const Logger> get() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return current_;
+    }
+
+    std::mutex mutex_;
+    std::shared_ptr<const Logger> current_;
+};
 
 /// The refresh callback this thread is running, if any, and where the
 /// destructor or start_refresh, called from inside it, park the function
@@ -183,7 +217,8 @@ inline void release(std::unique_ptr<RefreshCallback> callback) noexcept {
 
 }  // namespace detail
 
-/// The library's version, e.g. "0.1.0".
+/// The library's version at run time, e.g. "1.0.0" (PROVISION_VERSION is
+/// the header's).
 inline std::string version() { return provision_version(); }
 
 /// The message of this thread's last library call that failed, "" when its
@@ -191,6 +226,50 @@ inline std::string version() { return provision_version(); }
 /// after run() returned PROVISION_CACHED it says why each URL failed; inside
 /// the refresh callback it is the attempt's message.
 inline std::string last_error() { return provision_last_error(); }
+
+/// An immutable snapshot of one successful run's result (provision_outcome_t).
+/// Copies share it; the views it gives stay valid while any copy lives.
+class Outcome {
+public:
+    /// Takes ownership of `outcome` (not NULL), as provision_last_outcome gives it.
+    explicit Outcome(provision_outcome_t* outcome) : outcome_(outcome, provision_outcome_free) {}
+
+    /// The merged config.
+    std::string_view config() const { return provision_outcome_config(outcome_.get()); }
+
+    /// The base URL, as written in the provision file, that served it;
+    /// nullopt when the last-known-good cache did (from_cache()).
+    std::optional<std::string_view> source_url() const {
+        const char* url = provision_outcome_source_url(outcome_.get());
+        return url != nullptr ? std::optional<std::string_view>(url) : std::nullopt;
+    }
+
+    /// The significant sections it provisioned, in the provision file's order.
+    std::vector<std::string> provisioned() const {
+        std::vector<std::string> sections;
+        const std::string_view all = provision_outcome_provisioned(outcome_.get());
+        for (std::size_t at = 0; at < all.size();) {
+            const std::size_t comma = std::min(all.find(',', at), all.size());
+            sections.emplace_back(all.substr(at, comma - at));
+            at = comma + 1;
+        }
+        return sections;
+    }
+
+    /// Whether it provisioned `section`.
+    bool is_provisioned(const std::string& section) const {
+        return provision_outcome_is_provisioned(outcome_.get(), section.c_str()) == 1;
+    }
+
+    /// Whether the last-known-good cache served it (the run gave PROVISION_CACHED).
+    bool from_cache() const { return provision_outcome_from_cache(outcome_.get()) == 1; }
+
+    /// The C outcome, still owned by this object (and its copies).
+    const provision_outcome_t* get() const noexcept { return outcome_.get(); }
+
+private:
+    std::shared_ptr<provision_outcome_t> outcome_;
+};
 
 /// One provision file, its credentials and the outcome of the last run.
 class Provision {
@@ -216,7 +295,7 @@ public:
     /// function object, which stays where it is on the heap.
     Provision(Provision&& other) noexcept
         : handle_(std::exchange(other.handle_, nullptr)),
-          logger_(std::move(other.logger_)),
+          log_(std::move(other.log_)),
           refresh_(std::move(other.refresh_)) {}
 
     /// Releases this object's handle first (stopping its worker before its
@@ -225,7 +304,7 @@ public:
         if (this != &other) {
             release();
             handle_ = std::exchange(other.handle_, nullptr);
-            logger_ = std::move(other.logger_);
+            log_ = std::move(other.log_);
             refresh_ = std::move(other.refresh_);
         }
         return *this;
@@ -322,12 +401,25 @@ public:
         detail::check(provision_save(handle_, provision_path.c_str()));
     }
 
+    /// A snapshot of the last successful run's outcome; nullopt before one.
+    std::optional<Outcome> last_outcome() const {
+        provision_outcome_t* outcome = provision_last_outcome(handle_);
+        return outcome != nullptr ? std::optional<Outcome>(Outcome(outcome)) : std::nullopt;
+    }
+
     /// The merged config of the last successful run; nullopt before one.
-    std::optional<std::string> config() const { return detail::copy(provision_config(handle_)); }
+    std::optional<std::string> config() const {
+        const std::optional<Outcome> last = last_outcome();
+        return last ? std::optional<std::string>(last->config()) : std::nullopt;
+    }
 
     /// The base URL, as written in the provision file, that served the last
-    /// successful run; nullopt before one.
-    std::optional<std::string> source_url() const { return detail::copy(provision_source_url(handle_)); }
+    /// successful run; nullopt before one and when the cache served it.
+    std::optional<std::string> source_url() const {
+        const std::optional<Outcome> last = last_outcome();
+        const std::optional<std::string_view> url = last ? last->source_url() : std::nullopt;
+        return url ? std::optional<std::string>(*url) : std::nullopt;
+    }
 
     /// Whether the last successful run provisioned `section`.
     bool is_provisioned(const std::string& section) const {
@@ -345,11 +437,12 @@ public:
         detail::check(provision_store_local(handle_, config_xml.c_str(), path.c_str()));
     }
 
-    /// Sends each attempt of later runs to `logger`; an empty function removes it.
+    /// Sends each record (attempt or notice) made after this returns to
+    /// `logger`, on the thread of the run; an empty function removes it.
+    /// Any thread, any time, also during runs (see Threads above).
     void set_logger(Logger logger) {
-        std::unique_ptr<Logger> next = logger ? std::make_unique<Logger>(std::move(logger)) : nullptr;
-        detail::check(provision_set_logger(handle_, next ? detail::log_trampoline : nullptr, next.get()));
-        logger_ = std::move(next);  // the old one is no longer reachable from the library
+        if (handle_ == nullptr) detail::check(PROVISION_ERR_ARGUMENT);
+        log_->set(std::move(logger));
     }
 
     /// The User-Agent of later requests (printable ASCII).
@@ -364,7 +457,17 @@ public:
     ::provision_t* get() const noexcept { return handle_; }
 
 private:
-    explicit Provision(::provision_t* handle) noexcept : handle_(handle) {}
+    /// Takes `handle` (not NULL) and routes its records through log_ for
+    /// its whole life.
+    explicit Provision(::provision_t* handle) : handle_(handle) {
+        try {
+            log_ = std::make_unique<detail::LogSlot>();
+        } catch (...) {
+            provision_free(handle_);
+            throw;
+        }
+        provision_set_logger(handle_, detail::LogSlot::trampoline, log_.get());
+    }
 
     void start(const char* local_config_path, RefreshCallback on_refresh) {
         std::unique_ptr<RefreshCallback> next =
@@ -382,12 +485,12 @@ private:
     void release() noexcept {
         provision_free(std::exchange(handle_, nullptr));
         detail::release(std::move(refresh_));
-        logger_.reset();
+        log_.reset();
     }
 
     ::provision_t* handle_ = nullptr;
     // On the heap so that their addresses, given to the library, survive moves.
-    std::unique_ptr<Logger> logger_;
+    std::unique_ptr<detail::LogSlot> log_;
     std::unique_ptr<RefreshCallback> refresh_;
 };
 

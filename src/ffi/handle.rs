@@ -1,12 +1,13 @@
 //! `provision_t`: the handle, its life (load, free) and its settings.
 
+use super::logger::LogSlot;
 use super::outcome::{unpin, OutcomeSnapshot};
 use super::{arc_clone, arc_release, arg_opt_path, arg_opt_str, arg_path, arg_str, call, create, guard, lock};
 use crate::refresh::Refresher;
 use crate::{Outcome, Provisioner, Result};
 use libc::{c_char, c_int, c_uint};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +21,11 @@ pub struct Handle {
     pub(crate) id: u64,
     pub(crate) core: Arc<Provisioner>,
     pub(crate) refresh: Mutex<Option<Refresher>>,
+    /// Set by `provision_free`: a run whose logger freed the handle stops
+    /// (and joins) the worker before it returns.
+    released: AtomicBool,
+    /// Where the core's records go: the host's current log callback.
+    pub(crate) log: Arc<LogSlot>,
     /// The C form of the last outcome, made once per outcome and shared by
     /// every reader: a multi-megabyte config is not copied per call.
     snapshot: Mutex<Option<Arc<OutcomeSnapshot>>>,
@@ -33,10 +39,13 @@ thread_local! {
 impl Handle {
     fn new(core: Provisioner) -> Arc<Handle> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Handle {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            log: LogSlot::install(id, &core),
             core: Arc::new(core),
             refresh: Mutex::new(None),
+            released: AtomicBool::new(false),
             snapshot: Mutex::new(None),
         })
     }
@@ -79,31 +88,36 @@ impl Handle {
         drop(stopped); // joins, outside the lock: the callback may use the handle
     }
 
-    /// Runs `f`, a callback of this handle's, marked as such on this thread.
-    pub(crate) fn in_callback_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        struct Scope(Option<usize>);
-        impl Drop for Scope {
-            fn drop(&mut self) {
-                if let Some(depth) = self.0 {
-                    let _ = IN_CALLBACK.try_with(|ids| ids.borrow_mut().truncate(depth));
-                }
+    fn in_callback(&self) -> bool {
+        in_callback(self.id)
+    }
+}
+
+/// Runs `f`, a log callback of the handle `id`, marked as such on this thread.
+pub(crate) fn in_callback_scope<R>(id: u64, f: impl FnOnce() -> R) -> R {
+    struct Scope(Option<usize>);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            if let Some(depth) = self.0 {
+                let _ = IN_CALLBACK.try_with(|ids| ids.borrow_mut().truncate(depth));
             }
         }
-        let _scope = Scope(
-            IN_CALLBACK
-                .try_with(|ids| {
-                    let mut ids = ids.borrow_mut();
-                    ids.push(self.id);
-                    ids.len() - 1
-                })
-                .ok(),
-        );
-        f()
     }
+    let _scope = Scope(
+        IN_CALLBACK
+            .try_with(|ids| {
+                let mut ids = ids.borrow_mut();
+                ids.push(id);
+                ids.len() - 1
+            })
+            .ok(),
+    );
+    f()
+}
 
-    fn in_callback(&self) -> bool {
-        IN_CALLBACK.try_with(|ids| ids.borrow().contains(&self.id)).unwrap_or(false)
-    }
+/// Whether this thread is inside a log callback of the handle `id`.
+pub(crate) fn in_callback(id: u64) -> bool {
+    IN_CALLBACK.try_with(|ids| ids.borrow().contains(&id)).unwrap_or(false)
 }
 
 impl Drop for Handle {
@@ -170,9 +184,12 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 /// Inside the handle's own refresh callback it tells the worker to stop and
 /// returns at once; the worker ends, and the handle goes, when the callback
 /// returns. Inside the handle's log callback it tells the worker to stop and
-/// returns; the handle goes (and the worker is joined) when the run that
-/// called the logger returns. In both, the callback must not use `p` after.
+/// returns; the run that called the logger goes on (its later records still
+/// reach the logger), joins the worker before it returns (unless it is the
+/// worker's own attempt, which is its last), and the handle goes then. In
+/// both, the callback must not use `p` after.
 ///
+/// Returns: nothing.
 /// Ownership: `p` is the library's again; never use it after.
 /// Threads: any, once per handle, after every other call on `p` has
 /// returned or from inside one of its callbacks.
@@ -183,6 +200,7 @@ pub unsafe extern "C" fn provision_load_xml(provision_xml: *const c_char, out: *
 pub unsafe extern "C" fn provision_free(p: *mut Handle) {
     guard((), || {
         if let Ok(h) = handle(p) {
+            h.released.store(true, Ordering::SeqCst);
             h.stop_worker();
             unpin(h.id);
             arc_release(p);
@@ -294,7 +312,13 @@ pub unsafe extern "C" fn provision_set_ca_file(p: *mut Handle, pem_path: *const 
 pub unsafe extern "C" fn provision_run(p: *mut Handle, local_config_path: *const c_char) -> c_int {
     call(|| {
         let h = handle(p)?;
-        h.core.run(arg_opt_path(local_config_path, "local_config_path")?).map(drop)
+        let result = h.core.run(arg_opt_path(local_config_path, "local_config_path")?).map(drop);
+        if h.released.load(Ordering::SeqCst) {
+            // Freed by the logger of this run, which could not join the
+            // worker: no refresh callback may follow this return.
+            h.stop_worker();
+        }
+        result
     })
 }
 

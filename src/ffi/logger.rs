@@ -1,12 +1,13 @@
 //! `provision_log_cb`: the host's log hears every base URL tried and every
 //! notice (the library never writes to stdout or stderr).
 
-use super::handle::{handle, Handle};
-use super::{c_text, call};
+use super::handle::{handle, in_callback, in_callback_scope, Handle};
+use super::{c_text, call, lock};
 use crate::log::{Kind, Record, Sink};
+use crate::Provisioner;
 use libc::{c_char, c_int, c_void};
 use std::ptr;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 /// What a `provision_log_record_t` is about (its `kind`).
 #[repr(C)]
@@ -49,19 +50,73 @@ pub struct LogRecord {
 pub type provision_log_cb = Option<unsafe extern "C" fn(userdata: *mut c_void, record: *const LogRecord)>;
 
 /// A host's log callback and its pointer.
+#[derive(Clone, Copy)]
 struct CLogger {
     cb: unsafe extern "C" fn(*mut c_void, *const LogRecord),
     userdata: *mut c_void,
-    handle: std::sync::Weak<Handle>,
+}
+
+/// The one sink a handle gives the core, for the handle's whole life: each
+/// record goes to the C logger set at that moment. Replacing the logger
+/// waits for a call to the old one under way, so that when
+/// `provision_set_logger` returns the old `userdata` (a Python thunk, a C++
+/// function object) may go at once.
+pub(crate) struct LogSlot {
+    /// The handle's id, to mark its log callbacks on their thread.
+    id: u64,
+    state: Mutex<SlotState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    logger: Option<CLogger>,
+    /// Calls to a logger under way (runs on a handle take turns: 0 or 1).
+    calls: usize,
 }
 
 // SAFETY: the contract of provision_set_logger makes the host answerable for
 // `userdata` being usable from any thread that runs provision_run.
-unsafe impl Send for CLogger {}
-unsafe impl Sync for CLogger {}
+unsafe impl Send for SlotState {}
 
-impl CLogger {
+impl LogSlot {
+    /// A slot for the handle `id`, set as `core`'s sink.
+    pub(crate) fn install(id: u64, core: &Provisioner) -> Arc<LogSlot> {
+        let slot = Arc::new(LogSlot { id, state: Mutex::new(SlotState::default()), idle: Condvar::new() });
+        let sink = slot.clone();
+        core.set_logger(Some(Arc::new(move |record: &Record| sink.hear(record)) as Sink));
+        slot
+    }
+
+    /// Sets the logger; unless `wait` is false, returns once no call to
+    /// the one it replaced is under way.
+    fn set(&self, logger: Option<CLogger>, wait: bool) {
+        let mut state = lock(&self.state);
+        state.logger = logger;
+        while wait && state.calls > 0 {
+            state = self.idle.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
     fn hear(&self, record: &Record) {
+        let logger = {
+            let mut state = lock(&self.state);
+            let Some(logger) = state.logger else { return };
+            state.calls += 1;
+            logger
+        };
+        // Counts the call down however it ends.
+        struct Done<'a>(&'a LogSlot);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                let mut state = lock(&self.0.state);
+                state.calls -= 1;
+                if state.calls == 0 {
+                    self.0.idle.notify_all();
+                }
+            }
+        }
+        let _done = Done(self);
         let kind = match record.kind {
             Kind::Attempt => LogKind::PROVISION_LOG_ATTEMPT,
             Kind::Notice => LogKind::PROVISION_LOG_NOTICE,
@@ -77,11 +132,7 @@ impl CLogger {
         };
         // SAFETY: `cb` is the host's function, called as its contract says;
         // the strings outlive the call.
-        let tell = || unsafe { (self.cb)(self.userdata, &c_record) };
-        match self.handle.upgrade() {
-            Some(h) => h.in_callback_scope(tell),
-            None => tell(),
-        }
+        in_callback_scope(self.id, || unsafe { (logger.cb)(logger.userdata, &c_record) });
     }
 }
 
@@ -93,16 +144,22 @@ impl CLogger {
 /// `provision_log_record_t`. `userdata` is passed untouched.
 ///
 /// Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle.
-/// Lifetime: `record` and its strings are valid only during the call.
-/// `userdata` must stay usable until the logger is replaced or removed and
-/// every run that started with it has returned (a run under way keeps the
-/// logger it started with), or until `provision_free`.
-/// Threads: `cb` is called on the thread running the run (the caller of
-/// `provision_run`, or the refresh worker), before the run returns, never
-/// concurrently for one handle. It must return normally (no longjmp, no C++
-/// exception crossing it). It may call functions on the handle except
-/// `provision_run` (which would wait for itself); `provision_free` and
-/// `provision_stop_refresh` there only tell the worker to stop (see them).
+/// Lifetime: `record` and its strings are valid only during the call. The
+/// new logger hears every record made after this returns, runs under way
+/// included. When this returns, no call to the logger it replaced is under
+/// way and none will be made: its `userdata` may be released at once. (The
+/// exception: called from inside the log callback itself, it does not wait
+/// for that call, the caller's own.) So it may wait for a callback under
+/// way: do not call it holding a lock that the logger waits for.
+/// `userdata` must stay usable until the logger is replaced or removed, or
+/// until `provision_free` returns.
+/// Threads: any, at any time, also while runs are under way. `cb` is called
+/// on the thread running the run (the caller of `provision_run`, or the
+/// refresh worker), before the run returns, never concurrently for one
+/// handle. It must return normally (no longjmp, no C++ exception crossing
+/// it). It may call functions on the handle except `provision_run` (which
+/// would wait for itself); `provision_free` and `provision_stop_refresh`
+/// there only tell the worker to stop (see them).
 ///
 /// # Safety
 /// `p` is NULL or a live handle; `cb` is NULL or a function with this
@@ -111,11 +168,7 @@ impl CLogger {
 pub unsafe extern "C" fn provision_set_logger(p: *mut Handle, cb: provision_log_cb, userdata: *mut c_void) -> c_int {
     call(|| {
         let h = handle(p)?;
-        let sink = cb.map(|cb| {
-            let logger = CLogger { cb, userdata, handle: Arc::downgrade(&h) };
-            Arc::new(move |record: &Record| logger.hear(record)) as Sink
-        });
-        h.core.set_logger(sink);
+        h.log.set(cb.map(|cb| CLogger { cb, userdata }), !in_callback(h.id));
         Ok(())
     })
 }

@@ -261,7 +261,8 @@ pub(crate) unsafe fn create<T>(out: *mut *mut T, make: impl FnOnce() -> Result<A
 /// Threads: any.
 #[no_mangle]
 pub extern "C" fn provision_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    let version = concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast();
+    guard(version, || version)
 }
 
 /// The name of a status, as in this header: "PROVISION_ERR_FETCH" for
@@ -274,10 +275,8 @@ pub extern "C" fn provision_version() -> *const c_char {
 /// Threads: any.
 #[no_mangle]
 pub extern "C" fn provision_status_name(status: c_int) -> *const c_char {
-    match Status::from_c(status) {
-        Some(known) => known.c_name().as_ptr(),
-        None => c"PROVISION_UNKNOWN".as_ptr(),
-    }
+    let unknown = c"PROVISION_UNKNOWN".as_ptr();
+    guard(unknown, || Status::from_c(status).map_or(unknown, |known| known.c_name().as_ptr()))
 }
 
 #[cfg(test)]

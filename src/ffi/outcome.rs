@@ -31,8 +31,9 @@ pub struct OutcomeSnapshot {
 
 impl OutcomeSnapshot {
     pub(crate) fn new(outcome: Arc<Outcome>) -> OutcomeSnapshot {
-        // Checked documents hold no NUL, so these conversions keep every byte.
-        let c = |text: &str| super::c_text(text);
+        // Checked documents hold no NUL: one copy, into a buffer with room
+        // for the terminator. (c_text, which escapes a NUL, is the fallback.)
+        let c = |text: &str| CString::new(text).unwrap_or_else(|_| super::c_text(text));
         OutcomeSnapshot {
             config: c(&outcome.config),
             source_url: (!outcome.from_cache).then(|| c(&outcome.source_url)),
@@ -103,8 +104,9 @@ pub(crate) fn unpin(id: u64) {
 // ------------------------------------------------------ the handle's readers
 
 /// The merged config of the last successful run (PROVISION_OK or
-/// PROVISION_CACHED), or NULL before one and for a NULL handle.
+/// PROVISION_CACHED).
 ///
+/// Returns: NULL before a successful run and for a NULL handle.
 /// Ownership: the library's; do not free.
 /// Lifetime: until this same thread calls `provision_config` or
 /// `provision_source_url` on the same handle again, or `provision_free`.
@@ -123,9 +125,10 @@ pub unsafe extern "C" fn provision_config(p: *const Handle) -> *const c_char {
 }
 
 /// The base URL, as written in the provision file, that served the last
-/// successful run; NULL before one, when the last-known-good cache served it
-/// (PROVISION_CACHED), and for a NULL handle.
+/// successful run.
 ///
+/// Returns: NULL before a successful run, when the last-known-good cache
+/// served it (PROVISION_CACHED), and for a NULL handle.
 /// Ownership and lifetime: as `provision_config`.
 /// Threads: any.
 ///
@@ -258,6 +261,7 @@ pub unsafe extern "C" fn provision_outcome_from_cache(o: *const OutcomeSnapshot)
 
 /// Releases an outcome and its strings. NULL is a no-op.
 ///
+/// Returns: nothing.
 /// Ownership: `o` is the library's again; never use it or its strings after.
 /// Threads: any, once per outcome, after every other call on it has returned.
 ///

@@ -83,7 +83,11 @@ fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
         exercised.extend(["provision_outcome_provisioned", "provision_outcome_is_provisioned"]);
         exercised.extend(["provision_outcome_from_cache", "provision_outcome_free"]);
         exercised.extend(["provision_last_error", "provision_free"]);
-        // Static strings: nothing that could panic.
+        panic_in_this_thread(true);
+        let version = CStr::from_ptr(provision_version());
+        assert_eq!(CStr::from_ptr(provision_status_name(0)), c"PROVISION_UNKNOWN");
+        panic_in_this_thread(false);
+        assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"), "the fallback is the version too");
         exercised.extend(["provision_version", "provision_status_name"]);
 
         // The outcome survived the panics too.

@@ -20,6 +20,8 @@ static_assert(!std::is_copy_assignable_v<provision::Provision>, "one owner per h
 static_assert(std::is_nothrow_move_constructible_v<provision::Provision>, "movable into containers");
 static_assert(std::is_nothrow_move_assignable_v<provision::Provision>, "movable into containers");
 static_assert(std::is_base_of_v<std::runtime_error, provision::Error>, "caught as std::exception");
+static_assert(std::is_copy_constructible_v<provision::Outcome>, "an Outcome is a value");
+static_assert(std::is_nothrow_move_constructible_v<provision::Outcome>, "an Outcome is a value");
 
 namespace {
 
@@ -31,19 +33,19 @@ using test::status_thrown;
 
 void fallback(Case& c, const Fixture& f) {
     provision::Provision p = load(f, "wrap-fallback.conf", {f.dead, f.live});
-    std::vector<provision::Attempt> heard;
-    p.set_logger([&heard](const provision::Attempt& a) { heard.push_back(a); });
+    std::vector<provision::Record> heard;
+    p.set_logger([&heard](const provision::Record& a) { heard.push_back(a); });
     c.check(!p.config() && !p.source_url(), "no config and no source before a run");
     c.check(p.run() == PROVISION_OK, "run() returns PROVISION_OK");
     c.check(p.source_url() == f.live, "the live URL served, as written: " + p.source_url().value_or("(none)"));
     if (!c.check(heard.size() == 2, "two attempts logged, got " + std::to_string(heard.size()))) return;
     c.check(heard[0].url == f.dead + "configuration" && heard[0].status == PROVISION_ERR_FETCH,
-            "first the dead URL, failed: " + heard[0].url + " " + heard[0].outcome);
+            "first the dead URL, failed: " + heard[0].url + " " + heard[0].message);
     c.check(heard[1].url == f.live + "configuration" && heard[1].status == PROVISION_OK &&
-                contains(heard[1].outcome, "ok"),
-            "then the live URL, ok: " + heard[1].url + " " + heard[1].outcome);
+                contains(heard[1].message, "ok"),
+            "then the live URL, ok: " + heard[1].url + " " + heard[1].message);
     for (const auto& a : heard) {
-        c.check(!contains(a.url + a.outcome, f.password), "no password in a log record");
+        c.check(!contains(a.url + a.message, f.password), "no password in a log record");
     }
 }
 
@@ -99,7 +101,7 @@ void network_settings(Case& c, const Fixture& f) {
 void move_only(Case& c, const Fixture& f) {
     provision::Provision a = load(f, "wrap-move.conf", {f.live});
     int heard = 0;
-    a.set_logger([&heard](const provision::Attempt&) { ++heard; });
+    a.set_logger([&heard](const provision::Record&) { ++heard; });
     provision::Provision b = std::move(a);  // the logger moves along with the handle
     b.run();
     c.check(heard == 1, "the logger survives a move: " + std::to_string(heard) + " attempts");
@@ -111,10 +113,10 @@ void move_only(Case& c, const Fixture& f) {
 
 void logger_rules(Case& c, const Fixture& f) {
     provision::Provision p = load(f, "wrap-logger.conf", {f.dead, f.live});
-    p.set_logger([](const provision::Attempt&) { throw std::runtime_error("a host's logger failed"); });
+    p.set_logger([](const provision::Record&) { throw std::runtime_error("a host's logger failed"); });
     c.check(status_thrown([&] { p.run(); }) == PROVISION_OK, "a throwing logger does not break the run");
     int heard = 0;
-    p.set_logger([&heard](const provision::Attempt&) { ++heard; });
+    p.set_logger([&heard](const provision::Record&) { ++heard; });
     p.set_logger(nullptr);
     p.run();
     c.check(heard == 0, "an empty logger removes it");
@@ -123,6 +125,40 @@ void logger_rules(Case& c, const Fixture& f) {
     p.set_user_agent("Softphone/3.1");
     p.reset_user_agent();
     c.check(provision::version() == provision_version(), "version() is the library's");
+}
+
+void outcome(Case& c, const Fixture& f) {
+    std::optional<provision::Outcome> kept;
+    {
+        provision::Provision p = load(f, "wrap-outcome.conf", {f.dead, f.live});
+        c.check(!p.last_outcome(), "no outcome before a run");
+        p.run();
+        kept = p.last_outcome();
+        if (!c.check(kept.has_value(), "an outcome after a run")) return;
+        const provision::Outcome copy = *kept;
+        c.check(copy.get() == kept->get(), "copies share one snapshot");
+        p.run();
+    }  // the Provision is gone: the outcome stays
+    const std::string_view config = kept->config();
+    c.check(contains(std::string(config), "server-user"), "the config outlives the Provision");
+    c.check(kept->source_url() == std::optional<std::string_view>(f.live), "source_url()");
+    const std::vector<std::string> sections = kept->provisioned();
+    c.check(sections == std::vector<std::string>({"accounts", "codecs"}), "provisioned() in significant-section order");
+    c.check(kept->is_provisioned("codecs") && !kept->is_provisioned("audio") && !kept->from_cache(),
+            "is_provisioned(), from_cache()");
+}
+
+void errors_carry_status_and_message(Case& c, const Fixture& f) {
+    provision::Provision p = load(f, "wrap-errors.conf", {f.live});
+    try {
+        p.store_local("");
+        c.check(false, "an empty path throws");
+    } catch (const provision::Error& e) {
+        c.check(e.status() == PROVISION_ERR_ARGUMENT && contains(e.message(), "empty") &&
+                    e.message() == e.what(),
+                "an empty path: PROVISION_ERR_ARGUMENT with a message: " + e.message());
+    }
+    c.check(std::string(provision_status_name(PROVISION_ERR_ARGUMENT)) == "PROVISION_ERR_ARGUMENT", "status names");
 }
 
 }  // namespace
@@ -138,5 +174,7 @@ int main(int argc, char** argv) {
             {"c++ wrapper: timeouts and CA file pass through, errors carry their status", {network_settings}},
             {"c++ wrapper: move-only handle, moved-from objects throw", {move_only}},
             {"c++ wrapper: logger exceptions stay inside, loggers can be removed", {logger_rules}},
+            {"c++ wrapper: an Outcome outlives later runs and the Provision", {outcome}},
+            {"c++ wrapper: Error carries the status and the message", {errors_carry_status_and_message}},
         });
 }
