@@ -34,7 +34,10 @@ from setuptools.command.sdist import sdist
 try:
     from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
 except ImportError:
-    from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
+    try:
+        from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
+    except ImportError:  # no wheel support at all: an sdist or a legacy install still works
+        bdist_wheel = None  # type: ignore[assignment,misc]
 
 HERE = Path(__file__).resolve().parent
 LIBRARY = "libprovision.so.1"
@@ -118,15 +121,16 @@ class WithLibrary(Distribution):
         return BUNDLE
 
 
-class PlatformWheel(bdist_wheel):
-    """With the library inside, a wheel for this platform and any Python 3."""
+commands = {"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate}
+if bdist_wheel is not None:
 
-    def get_tag(self) -> tuple:  # type: ignore[type-arg]
-        python, abi, platform = super().get_tag()
-        return ("py3", "none", platform) if BUNDLE else (python, abi, platform)
+    class PlatformWheel(bdist_wheel):  # type: ignore[valid-type,misc]
+        """With the library inside, a wheel for this platform and any Python 3."""
 
+        def get_tag(self) -> tuple:  # type: ignore[type-arg]
+            python, abi, platform = super().get_tag()
+            return ("py3", "none", platform) if BUNDLE else (python, abi, platform)
 
-setup(
-    distclass=WithLibrary,
-    cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate, "bdist_wheel": PlatformWheel},
-)
+    commands["bdist_wheel"] = PlatformWheel
+
+setup(distclass=WithLibrary, cmdclass=commands)
