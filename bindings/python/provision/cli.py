@@ -74,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
         description="Tools around libprovision: try a provision file against its servers.",
     )
     top.add_argument("--version", action="store_true", help="print the package's and the library's versions")
-    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    commands = top.add_subparsers(dest="command_name", metavar="COMMAND")
+    # Each command: a subparser whose `command` default is the function
+    # that runs it, (args, out, err) -> exit status.
     run = commands.add_parser(
         "run",
         help="try a provision file against its servers",
@@ -88,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=_exit_codes(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    run.set_defaults(command=run_command)
     run.add_argument("provision_file", metavar="PROVISION_FILE", help="the provision file (provision.conf)")
     run.add_argument(
         "--local",
@@ -170,7 +173,7 @@ def _status_name(status: int) -> str:
     return status.name if isinstance(status, Status) else str(status)
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``run PROVISION_FILE``: the exit status; Failure for one-line failures."""
     binding = _library()
     try:
@@ -221,11 +224,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.version:
             print(_version())
             return EXIT_OK
-        if args.command is None:
+        if getattr(args, "command", None) is None:
             top.print_usage(sys.stderr)
             print(f"{top.prog}: error: give a COMMAND (run)", file=sys.stderr)
             return EXIT_USAGE
-        return run(args, sys.stdout, sys.stderr)
+        return int(args.command(args, sys.stdout, sys.stderr))
     except Failure as failure:
         print(str(failure), file=sys.stderr)
         return failure.code
