@@ -31,7 +31,8 @@ VALGRIND ?= valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full -
 # and log line the library makes, which check-secrets searches with the
 # suites' output. (check-install and the packages build without them.)
 TEST_TARGETS = test test-rust test-c test-c-refresh test-cpp test-cpp-wrapper test-cpp-refresh test-example \
-               test-python check-header check-symbols check-abi check-secrets
+               test-python check-header check-symbols check-abi check-secrets \
+               test-addressbook test-c-addressbook test-cpp-addressbook test-addressbook-sanitized
 TEST_LOGS    = build/test-logs
 $(TEST_TARGETS): CARGO_FEATURES = --features test-hooks
 $(TEST_TARGETS): export PROVISION_TEST_MESSAGES = $(abspath $(TEST_LOGS)/messages.log)
@@ -43,8 +44,10 @@ all: lib
 
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk); the sanitizer
-# builds and the race suite (mk/abi.mk); the Python wheel (mk/python.mk).
-include mk/package.mk mk/cpp.mk mk/abi.mk mk/python.mk
+# builds and the race suite (mk/abi.mk); the fleet simulator (mk/fleet.mk);
+# the addressbook's C and C++ tests (mk/addressbook.mk); the Python wheel
+# (mk/python.mk).
+include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk mk/addressbook.mk mk/python.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
@@ -52,7 +55,11 @@ help:
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
 	@echo "make header  regenerate include/provision.h"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
+	@echo "make third-party-notices  regenerate THIRD-PARTY-NOTICES.txt and debian/copyright from Cargo.lock"
+	@echo "make vendor  crates into vendor/ for an offline, locked build (make unvendor undoes it)"
+	@echo "make deb     the Debian packages, built offline from a vendored copy (make check-deb: + lintian, install)"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
+	@echo "make fleet   400 handles refreshing against one loopback server; the Fleet section of BENCHMARKS.md"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
 # beside the build output lets them run from the tree.
@@ -86,7 +93,7 @@ deps:
 	bash .ci/install-deps
 
 test: deps test-logs check-format check-header check-symbols check-abi test-rust test-c test-c-refresh test-cpp test-cpp-wrapper \
-      test-cpp-refresh test-example test-asan test-race test-python check-secrets check-install check-python-package
+      test-cpp-refresh test-example test-addressbook test-asan test-race test-python check-secrets check-install check-python-package
 
 test-logs:
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
@@ -157,3 +164,7 @@ bench:
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# Licences, the vendored offline build, no bundled CA list; adds its checks
+# to `make test` (mk/pkg.mk).
+include mk/pkg.mk

@@ -6,8 +6,9 @@
  * Loads the provision file (base URLs, credentials, significant sections),
  * asks the base URLs in turn for their `configuration`, merges the answer
  * into the local config and stores the local part (the config without the
- * provisioned sections) in LOCAL_CONFIG.stored. `make demo` runs it against
- * a server of its own (examples/demo.py).
+ * provisioned sections) in LOCAL_CONFIG.stored. Then fetches the operator's
+ * addressbook from the same server (docs/addressbook.md) and prints it.
+ * `make demo` runs it against a server of its own (examples/demo.py).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -24,22 +25,10 @@ static const char *const SECTIONS[] = {
     "provision", "diagnostics", "network", "fax",
 };
 
-static const char *status_name(int status)
-{
-    static const char *const names[] = {
-        "PROVISION_OK", "PROVISION_ERR_ARGUMENT", "PROVISION_ERR_NOT_FOUND",
-        "PROVISION_ERR_IO", "PROVISION_ERR_FORMAT", "PROVISION_ERR_CREDENTIALS",
-        "PROVISION_ERR_SERVER", "PROVISION_ERR_FETCH", "PROVISION_ERR_DEFERRED",
-        "PROVISION_ERR_INTERNAL",
-    };
-    int known = status >= 0 && status < (int)(sizeof names / sizeof names[0]);
-    return known ? names[status] : "(unknown status)";
-}
-
 /* Reports a failed call; read the last error before any other library call. */
 static int failed(const char *call, int status)
 {
-    fprintf(stderr, "demo: %s failed: %s: %s\n", call, status_name(status), provision_last_error());
+    fprintf(stderr, "demo: %s failed: %s: %s\n", call, provision_status_name(status), provision_last_error());
     return 1;
 }
 
@@ -104,6 +93,23 @@ static int store_local_part(const provision_t *h, const char *local)
     return ok;
 }
 
+/* The operator's addressbook, if the provision file uses it. */
+static int print_addressbook(provision_t *h)
+{
+    provision_addressbook_t *book = NULL;
+    int status = provision_addressbook_fetch(h, &book);
+    if (status == PROVISION_ERR_RESTRICTED) {
+        printf("\naddressbook: not used (%s)\n", provision_last_error());
+        return 1;
+    }
+    if (status != PROVISION_OK)
+        return !failed("provision_addressbook_fetch", status);
+    printf("\naddressbook, %zu contacts (the snapshot is the phone's until freed):\n%s",
+           provision_addressbook_count(book), provision_addressbook_xml(book));
+    provision_addressbook_free(book);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -128,6 +134,7 @@ int main(int argc, char **argv)
     print_sections(h);
     printf("\nmerged config (what the phone runs with):\n%s", provision_config(h));
     int ok = store_local_part(h, argv[2]);
+    ok = print_addressbook(h) && ok;
     provision_free(h);
     return ok ? 0 : 1;
 }

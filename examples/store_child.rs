@@ -21,7 +21,8 @@ fn main() {
         // The atomic write itself (what store_local ends with), so that kills
         // land in it rather than in the parse before it.
         for i in 0..100_000 {
-            provision::store::write_atomically(Path::new(&path), &docs[i % 2]).unwrap();
+            provision::store::write_atomically(Path::new(&path), &docs[i % 2], provision::store::Mode::OwnersMode)
+                .unwrap();
             println!("\n<stored>");
         }
     } else if let Some(path) = env::var_os("PROVISION_UNWRITABLE") {

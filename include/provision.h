@@ -87,6 +87,12 @@ typedef enum provision_status {
    * cache: usable, but not fresh. The message says why each URL failed.
    */
   PROVISION_CACHED = 10,
+  /**
+   * The provision file does not allow this addressbook operation
+   * (`use_addressbook` is 0, or the manipulation is listed in its
+   * `restrictions`): no request was made.
+   */
+  PROVISION_ERR_RESTRICTED = 11,
 } provision_status;
 
 /**
@@ -104,6 +110,16 @@ typedef enum provision_log_kind {
    */
   PROVISION_LOG_NOTICE = 1,
 } provision_log_kind;
+
+/**
+ * An opaque, immutable snapshot of an addressbook as a server sent it: the
+ * `<addressbook>` document and its number of contacts. Made by
+ * `provision_addressbook_fetch` and `provision_addressbook_add`, released by
+ * `provision_addressbook_free`; valid and unchanged until then, whatever any
+ * thread does meanwhile (`provision_free` of its handle included). May be
+ * read from any thread at the same time.
+ */
+typedef struct provision_addressbook_t provision_addressbook_t;
 
 /**
  * An opaque provisioning handle: one provision file, its credentials, its
@@ -211,6 +227,138 @@ const char *provision_version(void);
  * Threads: any.
  */
 const char *provision_status_name(int status);
+
+/**
+ * Fetches the addressbook (`GET BASE + "addressbook"`) from the base URLs in
+ * turn, as `provision_run` fetches the configuration: same credentials,
+ * fallback, redirect policy, size cap and `<error>` handling. A `304 Not
+ * Modified` to the last fetch's validators gives that addressbook again.
+ * Never deferred by an active call; never touches the configuration, its
+ * outcome, the local config or the cache.
+ *
+ * Returns: PROVISION_OK with a new snapshot in `*out`;
+ * PROVISION_ERR_RESTRICTED, without a request, when `use_addressbook` is 0
+ * in the current settings (including those a `<provision>` section
+ * brought); PROVISION_ERR_CREDENTIALS as `provision_run`;
+ * PROVISION_ERR_SERVER (the server's `<error>` text) or PROVISION_ERR_FETCH
+ * (each URL and why) when no URL served; PROVISION_ERR_ARGUMENT for a NULL
+ * `p` or `out`. `*out` is NULL after a failure.
+ * Ownership: the caller owns `*out`; release it with
+ * `provision_addressbook_free`.
+ * Lifetime: `*out` until `provision_addressbook_free`, also after
+ * `provision_free` of the handle.
+ * Threads: any, concurrently with every other call on `p` (a run in
+ * progress included: neither waits for the other). Blocks for the requests.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `out` is NULL or points to writable storage
+ * for a pointer.
+ */
+int provision_addressbook_fetch(struct provision_t *p, struct provision_addressbook_t **out);
+
+/**
+ * The whole `<addressbook>` document of `b` (UTF-8 XML). For the `stored`
+ * of `provision_addressbook_add`, an `<addressbook>` holding the one stored
+ * contact with its `<id>`.
+ *
+ * Returns: never NULL for a snapshot; NULL for NULL.
+ * Ownership: the snapshot's; do not free.
+ * Lifetime: until `provision_addressbook_free(b)`.
+ * Threads: any.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot not freed yet.
+ */
+const char *provision_addressbook_xml(const struct provision_addressbook_t *b);
+
+/**
+ * Returns: the number of `<contact>` elements of `b` (children of its
+ * root); 0 for NULL.
+ * Threads: any.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot not freed yet.
+ */
+size_t provision_addressbook_count(const struct provision_addressbook_t *b);
+
+/**
+ * Releases a snapshot. NULL is a no-op.
+ *
+ * Lifetime: the strings `provision_addressbook_xml` gave for `b` end here.
+ * Threads: any; it must be the last use of `b`.
+ *
+ * # Safety
+ * `b` is NULL or a snapshot from this library not freed before.
+ */
+void provision_addressbook_free(struct provision_addressbook_t *b);
+
+/**
+ * Adds a contact: `POST BASE + "addressbook"` with `contact_xml`, one
+ * `<contact>` element without `<id>` (docs/addressbook.md).
+ *
+ * Never sent twice: it goes first to the base URL that served the last
+ * successful fetch, then to the others in order, moving on only when the
+ * connection failed before the request could have reached a server. When
+ * the connection broke or timed out after sending, the outcome is unknown:
+ * PROVISION_ERR_FETCH says so (fetch the addressbook to see).
+ *
+ * Returns: PROVISION_OK, and when `stored` is not NULL the server's answer
+ * in `*stored` as a one-contact addressbook, from which the new id can be
+ * read; PROVISION_ERR_RESTRICTED, without a request, when `use_addressbook`
+ * is 0 or `add` is in `restrictions` (current settings);
+ * PROVISION_ERR_FORMAT, without a request, when `contact_xml` is not one
+ * well-formed `<contact>` without `<id>` of at most 64 KiB (the message
+ * gives line and column); PROVISION_ERR_CREDENTIALS; PROVISION_ERR_SERVER
+ * with the server's `<error>` text; PROVISION_ERR_FETCH otherwise;
+ * PROVISION_ERR_ARGUMENT for a NULL `p` or `contact_xml`. `*stored` is
+ * NULL after a failure.
+ * Ownership: `contact_xml` is read during the call only; the caller owns
+ * `*stored` (release it with `provision_addressbook_free`).
+ * Lifetime: `*stored` as a fetched snapshot.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_xml` is NULL or a NUL-terminated
+ * string; `stored` is NULL or points to writable storage for a pointer.
+ */
+int provision_addressbook_add(struct provision_t *p,
+                              const char *contact_xml,
+                              struct provision_addressbook_t **stored);
+
+/**
+ * Replaces contact `contact_id` with `contact_xml`: `PUT BASE +
+ * "addressbook/ID"`, the id percent-encoded as one path segment.
+ * `contact_xml` is one `<contact>`; an `<id>` in it, if any, must equal
+ * `contact_id`. Never sent twice, as `provision_addressbook_add`.
+ *
+ * Returns: as `provision_addressbook_add` (RESTRICTED when `update` is
+ * restricted), and PROVISION_ERR_ARGUMENT for a NULL or empty
+ * `contact_id`, one over 1024 bytes, or "." and "..".
+ * Ownership: the strings are read during the call only.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_id` and `contact_xml` are NULL or
+ * NUL-terminated strings.
+ */
+int provision_addressbook_update(struct provision_t *p,
+                                 const char *contact_id,
+                                 const char *contact_xml);
+
+/**
+ * Deletes contact `contact_id`: `DELETE BASE + "addressbook/ID"`. Never
+ * sent twice, as `provision_addressbook_add`.
+ *
+ * Returns: as `provision_addressbook_update` (RESTRICTED when `delete` is
+ * restricted).
+ * Ownership: `contact_id` is read during the call only.
+ * Threads: as `provision_addressbook_fetch`.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `contact_id` is NULL or a NUL-terminated
+ * string.
+ */
+int provision_addressbook_delete(struct provision_t *p, const char *contact_id);
 
 /**
  * Reads and validates the provision file at `provision_path` and stores a
@@ -465,6 +613,105 @@ int provision_set_user_agent(struct provision_t *p, const char *user_agent);
 int provision_set_logger(struct provision_t *p, provision_log_cb cb, void *userdata);
 
 /**
+ * Presents the certificate chain in the PEM file `cert_chain_pem_path`
+ * (the client's certificate first, then intermediates) and the private key
+ * in the PEM file `key_pem_path` (PKCS#8, RSA or EC; not encrypted) to https
+ * servers that ask for a client certificate (mutual TLS). Both NULL removes
+ * them. The files are read during this call and never again: the library
+ * keeps no path.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_IO when a file cannot be read;
+ * PROVISION_ERR_FORMAT when the chain file holds no certificate, the key file
+ * no key (or more than one), or the key does not match the certificate (the
+ * message says which, and never quotes the key file); PROVISION_ERR_ARGUMENT
+ * for a NULL handle, only one of the two paths, an empty or non-UTF-8 path.
+ * After a failure the previous certificate (or none) stays.
+ *
+ * Ownership: the strings stay the caller's; nothing is kept of them but copies.
+ * Threads: any, at any time; from the next run on (the refresh worker's
+ * too); a run already under way keeps what it started with.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; each path is NULL or a NUL-terminated string,
+ * read during the call only.
+ */
+int provision_set_client_cert(struct provision_t *p,
+                              const char *cert_chain_pem_path,
+                              const char *key_pem_path);
+
+/**
+ * Sets the proxy of later requests. NULL: the environment's (`ALL_PROXY`,
+ * `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read during this call; a new
+ * handle reads them when it is made), the default; `""`: no proxy, even when the environment names one;
+ * `http://[user:password@]host:port`: that HTTP proxy (user and password
+ * percent-encoded), reached with CONNECT for https and http targets alike.
+ * A proxy answering 407 fails the URL with PROVISION_ERR_FETCH and a message
+ * saying that it wants credentials or refused those given. The proxy's
+ * password never appears in a message or log record.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle, a
+ * non-UTF-8 string or a URL of another form (the message does not repeat it).
+ * After a failure the previous setting stays.
+ *
+ * Ownership: the strings stay the caller's; nothing is kept of them but copies.
+ * Threads: any, at any time; from the next run on (the refresh worker's
+ * too); a run already under way keeps what it started with.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `proxy_url` is NULL or a NUL-terminated
+ * string, read during the call only.
+ */
+int provision_set_proxy(struct provision_t *p,
+                        const char *proxy_url);
+
+/**
+ * Sends the header `name: value` with every later request to the base URLs'
+ * own origins (never after a redirect to another origin, never logged);
+ * setting a name again replaces it (names compare case-insensitively);
+ * `value` NULL removes it.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
+ * name the library owns (`Authorization`, `Host`, `Content-Length`,
+ * `If-None-Match`, `If-Modified-Since`, `Proxy-*`, `Connection`,
+ * `User-Agent`, ... see docs/network.md), a name that is not an HTTP token, a
+ * value holding CR, LF or another control character, or beyond 32 headers or
+ * 8 KiB of names and values in all. The message never repeats the value.
+ * After a failure the headers are unchanged.
+ *
+ * Ownership: the strings stay the caller's; nothing is kept of them but copies.
+ * Threads: any, at any time; from the next run on (the refresh worker's
+ * too); a run already under way keeps what it started with.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `name` is NULL or a NUL-terminated string;
+ * `value` is NULL or a NUL-terminated string; both read during the call only.
+ */
+int provision_set_header(struct provision_t *p, const char *name, const char *value);
+
+/**
+ * Sets the value that replaces the placeholder `[name]` (or `{name}`) of URL
+ * templates in base URLs, percent-encoded; `value` NULL removes it. A run
+ * whose base URL holds a placeholder that is neither `[username]`,
+ * `[password]` nor a variable fails with PROVISION_ERR_FORMAT naming it,
+ * before any request.
+ *
+ * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT for a NULL handle or name, a
+ * name that is not a letter or `_` followed by letters, digits, `_`, `.`,
+ * `-` (at most 64 bytes), `username` or `password` (they come from the
+ * credentials), a non-UTF-8 value, or beyond 32 variables or 2 KiB in all.
+ * After a failure the variables are unchanged.
+ *
+ * Ownership: the strings stay the caller's; nothing is kept of them but copies.
+ * Threads: any, at any time; from the next run on (the refresh worker's
+ * too); a run already under way keeps what it started with.
+ *
+ * # Safety
+ * `p` is NULL or a live handle; `name` is NULL or a NUL-terminated string;
+ * `value` is NULL or a NUL-terminated string; both read during the call only.
+ */
+int provision_set_variable(struct provision_t *p, const char *name, const char *value);
+
+/**
  * The merged config of the last successful run (PROVISION_OK or
  * PROVISION_CACHED).
  *
@@ -595,16 +842,34 @@ void provision_outcome_free(struct provision_outcome_t *o);
 
 /**
  * Starts the handle's refresh worker: a background thread that runs
- * provisioning (as `provision_run(p, local_config_path)`) every
+ * provisioning (as `provision_run(p, local_config_path)`) about every
  * `refresh_rate` seconds after the last success, whoever ran it, and calls
  * `cb(userdata, ...)` after each attempt (`cb` may be NULL). Without any
  * run yet the first attempt is at once; after a failed one, after a
- * back-off. After a failure it retries sooner than the period: 1 s, then
- * doubling, capped at `refresh_rate`, each less up to 25% at random. No
- * request is made while a call is active. A server that sets
+ * back-off. No request is made while a call is active. A server that sets
  * `refresh_rate` to 0 through a `<provision>` section ends the worker.
  * The worker never writes the local config (it does write the cache, if
  * one is set).
+ *
+ * Schedule, with T = `refresh_rate`. The period is drawn so that phones
+ * started together (an office powering up) spread over the period by the
+ * end of the first one, while every period keeps a mean of T (one request
+ * per phone per T, as an operator plans for):
+ * - after the worker's scheduled attempt succeeded following a success:
+ *   uniform in [0.9 T, 1.1 T];
+ * - after any other success (the first one, whoever ran it; the first after
+ *   failures; one asked by `provision_refresh_now`): T/2 + E, E drawn from
+ *   the equilibrium distribution of those steady periods (E = U x V, U
+ *   uniform in [0, 1], V in [0.9 T, 1.1 T] with density proportional to
+ *   V), so that from T/2 on a handle asks at a constant rate 1/T; the mean
+ *   is T (1 + 0.01/6), in [0.5 T, 1.6 T].
+ * After a failure it retries sooner than the period: 1 s, then doubling,
+ * capped at T, each less up to 25% at random. When a server answered
+ * `503` or `429` with `Retry-After: R` (seconds or an HTTP-date), the next
+ * attempt also waits at least R, uniformly up to 1.5 R, but never more
+ * than T (an R at or beyond T waits 0.75 T to T); the run itself still
+ * tried the next base URL, and the log record of that URL says what the
+ * server asked. docs/fleet.md has the reasoning and the measurements.
  *
  * Returns: PROVISION_OK; PROVISION_ERR_ARGUMENT when `refresh_rate` is 0,
  * a worker already runs, or for a NULL handle or an empty or non-UTF-8
@@ -640,6 +905,29 @@ int provision_start_refresh(struct provision_t *p,
  * `p` is NULL or a live handle.
  */
 int provision_stop_refresh(struct provision_t *p);
+
+/**
+ * Asks the running refresh worker for an attempt after a uniformly random
+ * delay in [0, `max_delay_ms`] (0: at once), so that a whole fleet told at
+ * once (a SIP `check-sync` NOTIFY) spreads over the window instead of
+ * arriving in the same second. The asked attempt replaces the scheduled one
+ * (or a back-off), whether that was due sooner or later. While a call is
+ * up it waits for hang-up, as scheduled attempts do; it does not come
+ * before the end of a server's `Retry-After`. Calls made before that
+ * attempt starts coalesce into one (the earliest due time wins); a call
+ * made while an attempt runs asks for another. The period after its
+ * success is drawn afresh (T/2 + E, see `provision_start_refresh`), so the
+ * fleet stays spread over the period afterwards.
+ *
+ * Returns at once: PROVISION_OK; PROVISION_ERR_ARGUMENT when no worker
+ * runs on the handle (never started, stopped, or ended by a
+ * `refresh_rate` of 0) or for a NULL handle.
+ * Threads: any, the refresh and log callbacks included.
+ *
+ * # Safety
+ * `p` is NULL or a live handle.
+ */
+int provision_refresh_now(struct provision_t *p, unsigned int max_delay_ms);
 
 /**
  * Tells the library whether any call is up (`active` non-zero) or none is

@@ -23,23 +23,32 @@ install: PROFILE = release
 
 .PHONY: install uninstall check-abi check-install check-python-package deb check-deb
 
+# The headers go to their own folder, PREFIX/include/provision, and the .pc
+# file's -I points there: `#include <provision.h>` with pkg-config, or
+# `#include <provision/provision.h>` without (docs/packaging.md says why).
+# Installing into the running system (no DESTDIR) as root refreshes the
+# loader's cache, so programs find libprovision.so.1 at once.
 install: lib
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/provision $(DESTDIR)$(pkgconfigdir)
 	install -m 0644 $(LIB) $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION)
 	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME)
 	ln -sf libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/libprovision.so
-	install -m 0644 include/provision.h bindings/cpp/provision.hpp $(DESTDIR)$(includedir)
+	install -m 0644 include/provision.h bindings/cpp/provision.hpp $(DESTDIR)$(includedir)/provision
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))|' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(includedir))|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
 	    provision.pc.in > $(DESTDIR)$(pkgconfigdir)/provision.pc
 	chmod 0644 $(DESTDIR)$(pkgconfigdir)/provision.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	  echo "ldconfig"; PATH="$$PATH:/sbin:/usr/sbin" ldconfig; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/libprovision.so.$(ABI_VERSION) $(DESTDIR)$(libdir)/$(SONAME) \
 	      $(DESTDIR)$(libdir)/libprovision.so $(DESTDIR)$(pkgconfigdir)/provision.pc \
-	      $(DESTDIR)$(includedir)/provision.h $(DESTDIR)$(includedir)/provision.hpp
+	      $(DESTDIR)$(includedir)/provision/provision.h $(DESTDIR)$(includedir)/provision/provision.hpp
+	-rmdir $(DESTDIR)$(includedir)/provision 2>/dev/null
 
 # The exported symbols against debian/libprovision1.symbols, the one list of
 # the ABI: a symbol that disappears (or appears unlisted) fails, and so does
@@ -63,25 +72,37 @@ check-install: lib
 check-python-package:
 	$(PYTHON) tests/packaging/check_python_package.py
 
-# The Debian packages (libprovision1, libprovision-dev, python3-provision),
-# built from a copy of the tree in build/deb so that dpkg-buildpackage can
-# write its results beside it; the release build is kept in build/deb-target.
-DEB_DIR = build/deb
+# The Debian packages (libprovision1, libprovision-dev, python3-provision,
+# libprovision1-dbgsym), built as a build daemon would: from a copy of the
+# tree without target/, vendored there (`make vendor`, the one step that may
+# use the network), then by dpkg-buildpackage with an empty CARGO_HOME,
+# cargo --offline --locked and, where allowed (root), no network at all
+# (unshare -n). The profile pkg.libprovision.rustup says the toolchain is not
+# Debian's (debian/control). The release build is kept in build/deb-target.
+comma   := ,
+DEB_DIR  = build/deb
+DEB_SRC = $(DEB_DIR)/libprovision-$(VERSION)
+NO_NETWORK = $(shell unshare -n true 2>/dev/null && echo unshare -n)
 deb:
 	bash .ci/install-deps --deb
-	rm -rf $(DEB_DIR)/libprovision-$(VERSION) && mkdir -p $(DEB_DIR)/libprovision-$(VERSION)
+	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./target --exclude=./build --exclude=./.git --exclude=./bindings/python/build \
-	    --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . | tar -x -C $(DEB_DIR)/libprovision-$(VERSION)
+	    --exclude=./vendor --exclude=./.cargo --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache . \
+	    | tar -x -C $(DEB_SRC)
+	$(MAKE) -C $(DEB_SRC) --no-print-directory vendor
 	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
-	cd $(DEB_DIR)/libprovision-$(VERSION) && \
-	    CARGO_TARGET_DIR=$(abspath build/deb-target) dpkg-buildpackage -b -us -uc
+	empty=$$(mktemp -d) && trap 'rm -rf "$$empty"' EXIT && cd $(DEB_SRC) && \
+	    start=$$(date +%s) && \
+	    CARGO_HOME=$$empty CARGO_NET_OFFLINE=true CARGO_TARGET_DIR=$(abspath build/deb-target) \
+	    $(NO_NETWORK) dpkg-buildpackage -b -us -uc -Ppkg.libprovision.rustup && \
+	    echo "deb: built offline (empty CARGO_HOME$(if $(NO_NETWORK),$(comma) no network)) in $$(($$(date +%s) - start)) s"
 	@ls -1 $(DEB_DIR)/*.deb
 
 # Lintian on the packages (errors fail, warnings are listed), then, where
 # that is allowed (CI=true, or root), install them and build and run the
 # C++ example against the installed library with pkg-config alone.
 check-deb: deb
-	lintian --fail-on error --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
+	lintian --fail-on error,warning --display-info --tag-display-limit 0 $(DEB_DIR)/*.changes
 	@if [ "$${CI:-}" = true ] || [ "$$(id -u)" -eq 0 ]; then \
 	  $(PYTHON) tests/packaging/check_deb.py $(DEB_DIR); \
 	else \

@@ -15,10 +15,10 @@ use crate::xml::Scan;
 use std::path::Path;
 
 /// Writes the `provisioned` sections of `answer` to `path`: atomically, mode
-/// 0600 for a new file (it holds SIP passwords).
+/// 0600 always (it holds SIP passwords).
 pub fn store(path: &Path, answer: Doc<'_>, provisioned: &[String]) -> Result<()> {
     let sections = merge::strip(answer, |name| !provisioned.iter().any(|p| p == name));
-    store::write_atomically(path, &sections)
+    store::write_atomically(path, &sections, store::Mode::Private)
 }
 
 /// The cached document and its layout; `None` when there is no cache file.

@@ -41,12 +41,16 @@ pub enum Status {
     /// Every URL failed and the config was served from the last-known-good
     /// cache: usable, but not fresh. The message says why each URL failed.
     PROVISION_CACHED = 10,
+    /// The provision file does not allow this addressbook operation
+    /// (`use_addressbook` is 0, or the manipulation is listed in its
+    /// `restrictions`): no request was made.
+    PROVISION_ERR_RESTRICTED = 11,
 }
 
 impl Status {
     /// Every status, for [`from_c`](Self::from_c): a new status goes here too
     /// (the ffi tests check this list against the header).
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::PROVISION_OK,
         Status::PROVISION_ERR_ARGUMENT,
         Status::PROVISION_ERR_NOT_FOUND,
@@ -58,6 +62,7 @@ impl Status {
         Status::PROVISION_ERR_DEFERRED,
         Status::PROVISION_ERR_INTERNAL,
         Status::PROVISION_CACHED,
+        Status::PROVISION_ERR_RESTRICTED,
     ];
 
     /// The status with this C value, if this version knows it.
@@ -79,6 +84,7 @@ impl Status {
             Status::PROVISION_ERR_DEFERRED => c"PROVISION_ERR_DEFERRED",
             Status::PROVISION_ERR_INTERNAL => c"PROVISION_ERR_INTERNAL",
             Status::PROVISION_CACHED => c"PROVISION_CACHED",
+            Status::PROVISION_ERR_RESTRICTED => c"PROVISION_ERR_RESTRICTED",
         }
     }
 }

@@ -26,9 +26,9 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub kind: Kind,
-    /// For an attempt, `BASE + "configuration"` as it may be shown: no
-    /// password in its userinfo, no `url`-type credentials in its query.
-    /// `None` for a notice.
+    /// For an attempt, `BASE + "configuration"` as it may be shown
+    /// ([`crate::redact::show_url`]): no `url`-type credentials, secret
+    /// query values as `***`. `None` for a notice.
     pub url: Option<String>,
     /// For an attempt: `PROVISION_OK` for the URL that served,
     /// `PROVISION_ERR_SERVER` for an `<error>` answer, `PROVISION_ERR_FETCH`

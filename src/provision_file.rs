@@ -5,7 +5,9 @@
 //! not (unknown elements are ignored, so newer files still load).
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_BASE_URLS;
 use crate::read_file::{read_file, MAX_SMALL_FILE_BYTES};
+use crate::redact::{self, Scrubber};
 use crate::xml::{self, Element};
 use std::path::Path;
 
@@ -69,7 +71,7 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("base_urls", &self.base_urls)
+            .field("base_urls", &self.base_urls.iter().map(|u| redact::show_url(u)).collect::<Vec<_>>())
             .field("use_authentication", &self.use_authentication)
             .field("user_input_authentication", &self.user_input_authentication)
             .field("authentication_type", &self.authentication_type)
@@ -103,8 +105,15 @@ impl Settings {
 
     /// Parses a provision file's text; `source` names it in messages.
     pub fn parse(text: &str, source: &str) -> Result<Settings> {
-        let root = Element::parse(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
-        Parser { source }.settings(&root)
+        Settings::parse_from_outside(text, source, &Scrubber::new())
+    }
+
+    /// As [`parse`](Self::parse), for text a server wrote (a `<provision>`
+    /// section): its messages quote that text, which may echo what was sent
+    /// to it, so `sent` scrubs them before any error exists.
+    pub fn parse_from_outside(text: &str, source: &str, sent: &Scrubber) -> Result<Settings> {
+        let root = Element::parse(text).map_err(|e| Error::format(sent.scrub(format!("{source}: {e}"))))?;
+        Parser { source, sent }.settings(&root)
     }
 
     /// Whether `section` is one of the significant sections.
@@ -115,11 +124,13 @@ impl Settings {
 
 struct Parser<'a> {
     source: &'a str,
+    sent: &'a Scrubber,
 }
 
 impl Parser<'_> {
     fn error(&self, element: &Element, message: impl std::fmt::Display) -> Error {
-        Error::format(format!("{}: line {}: <{}>: {message}", self.source, element.line, element.name))
+        let message = format!("{}: line {}: <{}>: {message}", self.source, element.line, element.name);
+        Error::format(self.sent.scrub(message))
     }
 
     /// The one child of that name, if any; a repeated element is ambiguous.
@@ -160,6 +171,9 @@ impl Parser<'_> {
         let mut urls = Vec::new();
         if let Some(list) = self.single(root, "base_urls")? {
             for element in list.children.iter().filter(|c| c.name == "base_url") {
+                if urls.len() == MAX_BASE_URLS {
+                    return Err(self.error(element, format!("more than {MAX_BASE_URLS} base URLs")));
+                }
                 let url = element.text.trim();
                 check_base_url(url).map_err(|m| self.error(element, m))?;
                 urls.push(url.to_owned());
@@ -251,14 +265,24 @@ impl Parser<'_> {
     }
 }
 
-/// A base URL must be an absolute http(s) URL with a host.
+/// A base URL must be an absolute http(s) URL with a host, and carry no
+/// credentials: ureq would send userinfo as `Authorization: Basic` whatever
+/// the options say, even with `use_authentication` 0, and to plain http.
 fn check_base_url(url: &str) -> std::result::Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+    let shown = redact::show_url(url);
+    let parsed = url::Url::parse(url).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("'{url}': only http and https base URLs are supported"));
+        return Err(format!("'{shown}': only http and https base URLs are supported"));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{url}' has no host"));
+        return Err(format!("'{shown}' has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "'{shown}' carries credentials (user{}@): put them in <options> as <user> and <password>, \
+             which authentication_type governs",
+            if parsed.password().is_some() { ":password" } else { "" }
+        ));
     }
     Ok(())
 }
@@ -333,5 +357,7 @@ mod tests {
         let s = Settings::parse(&SEED.replace("<password></password>", "<password>hunter2</password>"), "p").unwrap();
         assert_eq!(s.password, "hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+        let s = Settings::parse(&SEED.replace("attractel.com/", "attractel.com/?pass=hunter2"), "p").unwrap();
+        assert!(!format!("{s:?}").contains("hunter2") && format!("{s:?}").contains("?pass=***"));
     }
 }

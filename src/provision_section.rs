@@ -6,30 +6,109 @@
 //! The text reads back to the same settings: `Settings::parse(&to_xml(s))`
 //! equals `s` for every valid `s`.
 
+use crate::error::Status;
 use crate::log::{self, Record, Sink};
 use crate::merge::Doc;
 use crate::provision_file::{AuthType, Settings};
+use crate::redact::{show_url, Scrubber};
 use std::fmt::Write as _;
 
+/// Where an answer came from, as far as adoption cares.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    /// A server's answer to `base_url`; `crossed` is the first other origin
+    /// a redirect led to on the way, if one did; `sent` scrubs what was
+    /// sent to it (the server may echo it in the section, which notices quote).
+    Server { base_url: &'a str, crossed: Option<&'a str>, sent: &'a Scrubber },
+    /// The last-known-good cache.
+    Cache,
+}
+
 /// The settings of the answer's `<provision>` section, when `provision` is
-/// significant and the answer has a valid one. An invalid one is reported to
-/// `log` as a notice and ignored: the handle keeps settings that work.
-pub fn adoptable(settings: &Settings, answer: Doc<'_>, base_url: &str, log: Option<&Sink>) -> Option<Settings> {
+/// significant, the answer has a valid one and the move it asks for is
+/// allowed (see [`check_move`]). A section that is invalid or not allowed
+/// is reported to `log` as a notice and ignored: the handle keeps settings
+/// that work, and the run goes on.
+///
+/// Never adopted: a section from the cache (whoever can write the cache
+/// file must not be able to move the client) or from an answer that came
+/// through a redirect to another origin (that origin chose it, and the next
+/// run would hand it the credentials the redirect kept from it).
+pub fn adoptable(settings: &Settings, answer: Doc<'_>, origin: Origin<'_>, log: Option<&Sink>) -> Option<Settings> {
     if !settings.is_significant("provision") {
         return None;
     }
     let section = answer.scan.sections.iter().find(|s| s.name == "provision")?;
-    let from = if base_url.is_empty() {
-        "the cached <provision> section".to_owned()
-    } else {
-        format!("the <provision> section from {base_url}")
+    let from = match origin {
+        Origin::Server { base_url, .. } => format!("the <provision> section from {}", show_url(base_url)),
+        Origin::Cache => "the cached <provision> section".to_owned(),
     };
-    match Settings::parse(&answer.text[section.span.clone()], &from) {
-        Ok(new) => Some(new),
+    let refuse = |why: &str| {
+        let message = format!("{from} is not adopted: {why}; the current settings stay");
+        log::emit(log, Record::notice(Status::PROVISION_ERR_FORMAT, message));
+        None
+    };
+    let sent = match origin {
+        Origin::Cache => return refuse("settings are adopted only from a server's answer, never from the cache"),
+        Origin::Server { crossed: Some(other), .. } => {
+            return refuse(&format!("the answer came through a redirect to another origin ({other})"));
+        }
+        Origin::Server { crossed: None, sent, .. } => sent,
+    };
+    let new = match Settings::parse_from_outside(&answer.text[section.span.clone()], &from, sent) {
+        Ok(new) => new,
         Err(e) => {
             log::emit(log, Record::notice(e.status, format!("{e}; the current settings stay")));
-            None
+            return None;
         }
+    };
+    match check_move(settings, &new) {
+        Ok(()) => Some(new),
+        Err(why) => refuse(&sent.scrub(why)),
+    }
+}
+
+/// Whether a handle may move from `current` to `new` settings: never to a
+/// weaker transport (once any current base URL is https, every new one must
+/// be), never to a weaker authentication (see [`strength`]), never to URL
+/// templates that send the password when the current base URLs do not.
+pub fn check_move(current: &Settings, new: &Settings) -> Result<(), String> {
+    let is_https = |url: &String| url::Url::parse(url).is_ok_and(|u| u.scheme() == "https");
+    if current.base_urls.iter().any(is_https) {
+        if let Some(plain) = new.base_urls.iter().find(|u| !is_https(u)) {
+            return Err(format!("'{}' is not https, and the current base URLs use https", show_url(plain)));
+        }
+    }
+    // A [password] template puts the password into the URL, readable in
+    // every access log whatever the authentication: weaker than any kind.
+    let sends_password = |s: &Settings| s.base_urls.iter().any(|u| crate::template::sends_password(u));
+    if sends_password(new) && !sends_password(current) {
+        return Err(
+            "its base URLs would put the password into the URL ([password]), and the current ones do not".to_owned()
+        );
+    }
+    let (was, now) = (strength(current), strength(new));
+    if now.0 < was.0 {
+        return Err(format!("it would weaken authentication from {} to {}", was.1, now.1));
+    }
+    Ok(())
+}
+
+/// How well the credentials are kept from the network, and its name:
+/// `digest` (the password never leaves) > `basic` (the password, readable on
+/// plain http) > `url` (its unsalted MD5 in the query, which also lands in
+/// the server's and proxies' logs) > no authentication.
+///
+/// `use_authentication` 0 ranks lowest although it sends nothing: if
+/// turning authentication off counted as strong, a chain of sections could
+/// walk a `digest` handle down to `basic` through "off". Turning it on, in
+/// any kind, is a strengthening.
+pub fn strength(settings: &Settings) -> (u8, &'static str) {
+    match (settings.use_authentication, settings.authentication_type) {
+        (false, _) => (0, "none (use_authentication 0)"),
+        (true, AuthType::Url) => (1, "'url'"),
+        (true, AuthType::Basic) => (2, "'basic'"),
+        (true, AuthType::Digest) => (3, "'digest'"),
     }
 }
 

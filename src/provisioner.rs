@@ -15,12 +15,17 @@
 use crate::cache;
 use crate::error::{Error, Result, Status};
 use crate::fetch::{Condition, Credentials, FetchConfig, Fetched, Fetcher, Validators, DEFAULT_USER_AGENT};
+#[cfg(doc)]
+use crate::headers::ExtraHeaders;
 use crate::log::{self, Record, Sink};
 use crate::merge::{self, Doc};
 use crate::provision_file::{AuthType, Settings};
 use crate::provision_section;
+use crate::proxy::ProxySetting;
 use crate::read_file::read_document;
 use crate::store;
+#[cfg(doc)]
+use crate::template::Variables;
 use crate::tls;
 use crate::xml::Scan;
 use std::path::{Path, PathBuf};
@@ -32,7 +37,8 @@ use std::time::{Duration, Instant};
 pub struct Outcome {
     /// The local config with the provisioned sections of the answer merged in.
     pub config: String,
-    /// The base URL that served the answer, as written in the provision file.
+    /// The base URL that served the answer, as written in the provision file
+    /// except for secrets (see [`crate::redact::show_url`]): it is shown.
     pub source_url: String,
     /// Significant sections that the answer contained, in the provision file's order.
     pub provisioned: Vec<String>,
@@ -57,8 +63,25 @@ struct Kept {
     body: String,
     scan: Scan,
     validators: Validators,
-    /// The credentials it was asked with: another user's 304 must not reuse it.
-    asked_as: Option<Credentials>,
+    /// The credentials it was asked with (sent, and filled into a URL
+    /// template): another user's 304 must not reuse it.
+    asked_as: (Option<Credentials>, Option<Credentials>),
+    /// The other origin a redirect led to, if one did (no adoption then).
+    crossed_origin: Option<String>,
+    /// What was sent to it, to be kept out of messages quoting the answer.
+    scrubber: crate::redact::Scrubber,
+}
+
+/// What another part asks with: the current settings (with what a
+/// `<provision>` section brought), the credentials to send, the HTTP client
+/// and the logger.
+pub(crate) struct PartInputs {
+    pub settings: Arc<Settings>,
+    pub credentials: Option<Credentials>,
+    /// For the `[username]` and `[password]` of URL templates.
+    pub template_credentials: Option<Credentials>,
+    pub fetcher: Arc<Fetcher>,
+    pub log: Option<Sink>,
 }
 
 /// When runs last succeeded and failed, for the refresh schedule.
@@ -66,6 +89,9 @@ struct Kept {
 pub struct History {
     pub last_success: Option<Instant>,
     pub last_failure: Option<Instant>,
+    /// How long the last run's servers asked to be left alone (`Retry-After`
+    /// on a `503` or `429`; the longest when several did), if they did.
+    pub retry_after: Option<Duration>,
 }
 
 impl Outcome {
@@ -95,6 +121,9 @@ pub struct Provisioner {
     /// worker waits on, so hang-up and stop wake it at once.
     call_active: Mutex<bool>,
     gate_changed: Condvar,
+    /// The addressbook part's own memory (src/addressbook.rs): apart from
+    /// the run's state, so the two parts never wait on each other.
+    pub(crate) addressbook: Mutex<crate::addressbook::Memory>,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the
@@ -120,6 +149,7 @@ impl Provisioner {
             run_lock: Mutex::new(()),
             call_active: Mutex::new(false),
             gate_changed: Condvar::new(),
+            addressbook: Mutex::default(),
         }
     }
 
@@ -135,6 +165,19 @@ impl Provisioner {
 
     pub fn settings(&self) -> Arc<Settings> {
         lock(&self.state).settings.clone()
+    }
+
+    /// What another part (the addressbook) asks with, copied out under the lock.
+    pub(crate) fn part_inputs(&self) -> Result<PartInputs> {
+        let state = lock(&self.state);
+        let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
+        Ok(PartInputs {
+            settings: state.settings.clone(),
+            credentials,
+            template_credentials: template_credentials(&state.settings, state.credentials.as_ref()),
+            fetcher: state.fetcher.clone(),
+            log: state.log.clone(),
+        })
     }
 
     /// The user's own credentials; they take precedence over the file's.
@@ -172,6 +215,49 @@ impl Provisioner {
         Ok(())
     }
 
+    /// The client certificate chain and private key (PEM files) presented
+    /// when an https server asks for one; both `None` removes them. Read
+    /// now, once: IO when a file cannot be read, FORMAT when the chain holds
+    /// no certificate, the key file no key, or they do not match.
+    pub fn set_client_cert(&self, chain: Option<&Path>, key: Option<&Path>) -> Result<()> {
+        let identity = match (chain, key) {
+            (Some(chain), Some(key)) => Some(tls::load_client_identity(chain, key)?),
+            (None, None) => None,
+            _ => return Err(Error::argument("give both the certificate chain and the key, or neither")),
+        };
+        self.reconfigure(|c| c.client_identity = identity);
+        Ok(())
+    }
+
+    /// The proxy of later requests: `None` the environment's (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, read now), `""` none at
+    /// all, else `http://[user:password@]host:port` (ARGUMENT otherwise).
+    pub fn set_proxy(&self, proxy_url: Option<&str>) -> Result<()> {
+        let proxy = ProxySetting::parse(proxy_url)?;
+        self.reconfigure(|c| c.proxy = proxy);
+        Ok(())
+    }
+
+    /// An extra header for every request to a base URL's origin; `None`
+    /// removes it. See [`ExtraHeaders::set`] for what is refused.
+    pub fn set_header(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let mut state = lock(&self.state);
+        let mut headers = state.fetcher.headers().clone();
+        headers.set(name, value)?;
+        state.fetcher = Arc::new(state.fetcher.with_headers(headers));
+        Ok(())
+    }
+
+    /// A value for the `[NAME]` placeholders of URL templates; `None`
+    /// removes it. See [`Variables::set`] for what is refused.
+    pub fn set_variable(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let mut state = lock(&self.state);
+        let mut variables = state.fetcher.variables().clone();
+        variables.set(name, value)?;
+        state.fetcher = Arc::new(state.fetcher.with_variables(variables));
+        Ok(())
+    }
+
     /// Builds a new fetcher from a changed copy of the current config. A run
     /// in progress keeps the fetcher it started with. The lock is held
     /// throughout so that two setters cannot undo each other.
@@ -179,7 +265,7 @@ impl Provisioner {
         let mut state = lock(&self.state);
         let mut config = state.fetcher.config().clone();
         change(&mut config);
-        state.fetcher = Arc::new(Fetcher::new(config).with_user_agent(state.fetcher.user_agent()));
+        state.fetcher = Arc::new(state.fetcher.rebuilt(config));
     }
 
     /// Where runs report each URL they try and their notices (see
@@ -228,9 +314,11 @@ impl Provisioner {
         let _one_run_at_a_time = lock(&self.run_lock);
         // A call may have come up while another run held the lock.
         self.refuse_during_call()?;
-        let result = self.attempt_locked(local_config);
+        let mut retry_after = None;
+        let result = self.attempt_locked(local_config, &mut retry_after);
         let now = Some(Instant::now());
         let mut state = lock(&self.state);
+        state.history.retry_after = retry_after;
         match &result {
             Ok(report) if report.cached.is_none() => state.history.last_success = now,
             _ => state.history.last_failure = now,
@@ -248,18 +336,22 @@ impl Provisioner {
         Ok(())
     }
 
-    fn attempt_locked(&self, local_config: Option<&Path>) -> Result<Report> {
+    /// One run; `retry_after` gets what the servers asked (see [`History`]).
+    fn attempt_locked(&self, local_config: Option<&Path>, retry_after: &mut Option<Duration>) -> Result<Report> {
         let (settings, credentials, fetcher, kept, cache_path, log) = {
             let state = lock(&self.state);
             let credentials = effective_credentials(&state.settings, state.credentials.as_ref())?;
-            let kept = state.kept.clone().filter(|k| k.asked_as == credentials);
+            let asked_as = (credentials, template_credentials(&state.settings, state.credentials.as_ref()));
+            let kept = state.kept.clone().filter(|k| k.asked_as == asked_as);
             let cache_path = state.cache_path.clone();
-            (state.settings.clone(), credentials, state.fetcher.clone(), kept, cache_path, state.log.clone())
+            (state.settings.clone(), asked_as, state.fetcher.clone(), kept, cache_path, state.log.clone())
         };
         // The local file is checked first: a broken one must not cost a request.
         let local = local_config.map(read_local).transpose()?.flatten();
         let condition = kept.as_deref().map(|k| Condition { base_url: &k.base_url, validators: &k.validators });
-        let fetched = fetcher.first_fetched(&settings, credentials.as_ref(), condition, log.as_ref());
+        let (fetched, asked) =
+            fetcher.first_fetched(&settings, credentials.0.as_ref(), credentials.1.as_ref(), condition, log.as_ref());
+        *retry_after = asked;
         let (source, cached) = match fetched {
             Ok(Fetched::Answer(answer)) => (
                 Source::Server(Arc::new(Kept {
@@ -268,6 +360,8 @@ impl Provisioner {
                     scan: answer.scan,
                     validators: answer.validators,
                     asked_as: credentials,
+                    crossed_origin: answer.crossed_origin,
+                    scrubber: answer.scrubber,
                 })),
                 None,
             ),
@@ -290,11 +384,11 @@ impl Provisioner {
         let local_doc = local.as_ref().map(|(text, scan)| Doc { text, scan });
         let outcome = Outcome {
             config: merge::merge(local_doc, answer, &provisioned),
-            source_url: source.base_url().to_owned(),
+            source_url: crate::redact::show_url(source.base_url()).into_owned(),
             provisioned,
             from_cache: cached.is_some(),
         };
-        let adopted = provision_section::adoptable(&settings, answer, source.base_url(), log.as_ref());
+        let adopted = provision_section::adoptable(&settings, answer, source.origin(), log.as_ref());
         if let (Source::Server(kept), Some(path)) = (&source, &cache_path) {
             self.refresh_cache(kept, path, &outcome.provisioned, log.as_ref());
         }
@@ -346,7 +440,7 @@ impl Provisioner {
     /// Writes the current settings (including what a `<provision>` section
     /// taught) as a provision file, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        store::write_atomically(path, &provision_section::to_xml(&self.settings()))
+        store::write_atomically(path, &provision_section::to_xml(&self.settings()), store::Mode::Private)
     }
 
     /// Says whether a call is up. While one is, runs are DEFERRED.
@@ -390,7 +484,7 @@ impl Provisioner {
         let scan = Scan::new(text).map_err(|e| Error::format(format!("{source}: {e}")))?;
         let local =
             merge::strip(Doc { text, scan: &scan }, |name| last.as_ref().is_some_and(|l| l.is_provisioned(name)));
-        store::write_atomically(path, &local)
+        store::write_atomically(path, &local, store::Mode::OwnersMode)
     }
 }
 
@@ -418,6 +512,15 @@ fn effective_credentials(settings: &Settings, given: Option<&Credentials>) -> Re
     Ok(Some(credentials))
 }
 
+/// Credentials for the `[username]` and `[password]` of URL templates: the
+/// user's, or the file's preset ones, whatever `use_authentication` says.
+fn template_credentials(settings: &Settings, given: Option<&Credentials>) -> Option<Credentials> {
+    given.cloned().or_else(|| {
+        let preset = Credentials { user: settings.user.clone(), password: settings.password.clone() };
+        Some(preset).filter(|c| !c.user.is_empty() || !c.password.is_empty())
+    })
+}
+
 /// A local config as text and layout; `None` when the file does not exist.
 fn read_local(path: &Path) -> Result<Option<(String, Scan)>> {
     read_document(path, "the local config")
@@ -434,6 +537,17 @@ impl Source {
         match self {
             Source::Server(k) => Doc { text: &k.body, scan: &k.scan },
             Source::Cache((text, scan)) => Doc { text, scan },
+        }
+    }
+
+    fn origin(&self) -> provision_section::Origin<'_> {
+        match self {
+            Source::Server(k) => provision_section::Origin::Server {
+                base_url: &k.base_url,
+                crossed: k.crossed_origin.as_deref(),
+                sent: &k.scrubber,
+            },
+            Source::Cache(_) => provision_section::Origin::Cache,
         }
     }
 

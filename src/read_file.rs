@@ -45,9 +45,11 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// The whole file, or `TooLarge` as soon as it holds more than `limit` bytes.
+/// The whole file, or `TooLarge` as soon as it holds more than `limit`
+/// bytes. A symlink someone else planted in a world-writable sticky folder
+/// is not followed ([`crate::links::open`]).
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let file = crate::links::open(path).map_err(ReadError::Io)?;
     // The size a regular file claims sizes the buffer (as `fs::read` does);
     // devices and pipes claim 0 and grow it as they are read.
     let claimed = file.metadata().map_or(0, |m| m.len()).min(limit);

@@ -1,19 +1,58 @@
 //! Periodic re-provisioning on a background thread.
 //!
-//! One worker per handle re-runs [`Provisioner::attempt`] `refresh_rate`
-//! seconds after the last success and, after a failure, sooner: after an
-//! exponential back-off with random jitter, capped at the period. It never
-//! asks while a call is up; an attempt that falls due during a call runs once
-//! right after hang-up. It waits on the provisioner's gate (the call flag and
-//! its condvar), so hang-up and stop wake it at once, whatever is left of a
-//! period or a back-off.
+//! One worker per handle re-runs [`Provisioner::attempt`] about
+//! `refresh_rate` seconds after the last success and, after a failure,
+//! sooner: after an exponential back-off with random jitter, capped at the
+//! period. It never asks while a call is up; an attempt that falls due
+//! during a call runs once right after hang-up. It waits on the
+//! provisioner's gate (the call flag and its condvar), so hang-up, stop and
+//! [`Refresher::refresh_now`] wake it at once, whatever is left of a period
+//! or a back-off.
+//!
+//! # How the periods are drawn, so that a fleet spreads
+//!
+//! Thousands of phones share one server. Started together (an office
+//! powering up, an update restarting every phone), a fleet whose periods
+//! were all exactly `refresh_rate` would arrive in lockstep forever. With T
+//! the refresh rate:
+//!
+//! - After a *steady* success (the worker's own scheduled attempt following
+//!   a success) the period is uniform in `[0.9 T, 1.1 T]`: mean T, and the
+//!   jitter slowly mixes whatever synchronised the fleet.
+//! - After any other success (the first one the worker sees, whoever ran
+//!   it; the first after failures; one asked for by `refresh_now`) the
+//!   period is `T/2 + E`, where E is drawn from the *equilibrium
+//!   distribution* of the steady periods: E = U x V', U uniform in
+//!   `[0, 1]` and V' a steady period biased by its length (density
+//!   proportional to v on `[0.9 T, 1.1 T]`). Renewal theory says that a
+//!   handle whose first period is E and whose later ones are steady asks at
+//!   a constant rate 1/T from the start; shifted by T/2, from T/2 on. So a
+//!   fleet started together arrives at a flat N/T per second from half a
+//!   period after its first burst: spread over the period by the end of the
+//!   first one. The mean of `T/2 + E` is T (1 + 0.1²/6), 0.17% over T, and
+//!   every later period has mean T: an operator's capacity planning (one
+//!   request per phone per period) holds.
+//!
+//! Two simpler rules were considered and fail one of the two goals: every
+//! period uniform in `[0.5 T, 1.5 T]` keeps the mean but the edges of the
+//! sums of uniform periods pile up (a 1.5x peak at 1.5 T, 1.38x in bins of
+//! T/4, fading over several periods); a random phase (first period uniform
+//! in `[0, T]`) and then exactly T spreads at once but makes the first
+//! period T/2 on average (two requests per phone in the first period) and
+//! never mixes again after something re-synchronises the fleet.
+//!
+//! A `Retry-After` on a `503` or `429` sets a floor under the next attempt
+//! after that failure: uniform in `[R, 1.5 R]`, or, for R at or beyond the
+//! period, in `[0.75 T, T]` like the longest back-off (a broken header must
+//! not silence provisioning for a day). The back-off still applies; the
+//! later of the two wins.
 
 use crate::error::{Error, Result, Status};
 use crate::provisioner::{History, Provisioner, Report};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
@@ -25,6 +64,11 @@ const BACKOFF_FACTOR: u32 = 2;
 /// failed together spreads out, and consecutive back-offs never overlap, so
 /// each retry waits longer than the one before.
 const JITTER_LOW: f64 = 0.75;
+/// A steady period is uniform in `[1 - STEADY_JITTER, 1 + STEADY_JITTER]`
+/// times the refresh rate (see the module's documentation).
+const STEADY_JITTER: f64 = 0.1;
+/// A wait asked by `Retry-After: R` is uniform in `[R, (1 + RETRY_AFTER_JITTER) R]`.
+const RETRY_AFTER_JITTER: f64 = 0.5;
 
 thread_local! {
     static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -48,6 +92,33 @@ pub fn backoff(failures: u32, period: Duration) -> Duration {
     full.mul_f64(JITTER_LOW + (1.0 - JITTER_LOW) * fastrand::f64())
 }
 
+/// The period after a steady success: uniform in `[0.9, 1.1]` x `period`.
+pub fn steady_period(period: Duration) -> Duration {
+    period.mul_f64(1.0 - STEADY_JITTER + 2.0 * STEADY_JITTER * fastrand::f64())
+}
+
+/// The period after any other success: `period/2 + E`, E drawn from the
+/// equilibrium distribution of [`steady_period`] (see the module's
+/// documentation): from half a period on, a handle asks at a flat rate.
+pub fn fresh_period(period: Duration) -> Duration {
+    let (low, high) = (1.0 - STEADY_JITTER, 1.0 + STEADY_JITTER);
+    // A steady period biased by its length: inverse of its CDF, (v² - low²) / (high² - low²).
+    let biased = (low * low + fastrand::f64() * (high * high - low * low)).sqrt();
+    period.mul_f64(0.5 + fastrand::f64() * biased)
+}
+
+/// The floor a server's `Retry-After: asked` puts under the next attempt:
+/// at least `asked`, up to half as long again so that a fleet told the same
+/// does not return in one instant; at or beyond `period`, the longest
+/// back-off's `[0.75, 1]` x `period` instead.
+pub fn retry_after_wait(asked: Duration, period: Duration) -> Duration {
+    if asked >= period {
+        return period.mul_f64(JITTER_LOW + (1.0 - JITTER_LOW) * fastrand::f64());
+    }
+    let longest = asked.mul_f64(1.0 + RETRY_AFTER_JITTER).min(period);
+    asked + (longest - asked).mul_f64(fastrand::f64())
+}
+
 /// A running worker. Dropping it stops it (see [`stop`](Self::stop)).
 pub struct Refresher {
     shared: Arc<Shared>,
@@ -58,6 +129,8 @@ pub struct Refresher {
 struct Shared {
     provisioner: Arc<Provisioner>,
     stop: AtomicBool,
+    /// When an attempt asked by `refresh_now`, not started yet, is due.
+    asked: Mutex<Option<Instant>>,
 }
 
 impl Refresher {
@@ -72,7 +145,7 @@ impl Refresher {
                 "refresh_rate is 0: the provision file asks for provisioning once at start-up only",
             ));
         }
-        let shared = Arc::new(Shared { provisioner, stop: AtomicBool::new(false) });
+        let shared = Arc::new(Shared { provisioner, stop: AtomicBool::new(false), asked: Mutex::new(None) });
         let thread = thread::Builder::new()
             .name("provision-refresh".into())
             .spawn({
@@ -95,6 +168,23 @@ impl Refresher {
     /// Whether the caller is the worker itself (inside the callback).
     pub fn is_worker_thread(&self) -> bool {
         thread::current().id() == self.worker
+    }
+
+    /// Asks the worker for an attempt after a uniformly random delay in
+    /// `[0, max_delay]`, so that a fleet told at once (a SIP `check-sync`)
+    /// spreads over the window. It replaces the scheduled attempt (or
+    /// back-off), whether that was due sooner or later; calls made before
+    /// that attempt starts coalesce into one, the earliest due time winning.
+    /// The attempt still waits for hang-up during a call, and for the end of
+    /// a server's `Retry-After`. The period after its success is drawn
+    /// afresh. PROVISION_ERR_ARGUMENT when the worker no longer runs.
+    pub fn refresh_now(&self, max_delay: Duration) -> Result<()> {
+        if !self.is_running() {
+            return Err(Error::argument("no refresh worker runs on this handle"));
+        }
+        let due = Instant::now() + max_delay.mul_f64(fastrand::f64());
+        self.shared.ask(due);
+        Ok(())
     }
 
     /// Asks the worker to stop and wakes it. No attempt starts and no
@@ -131,36 +221,69 @@ struct Plan {
     failures: u32,
     /// The last success this plan has taken into account.
     seen_success: Option<Instant>,
+    /// No attempt before this: a server's `Retry-After`, jittered.
+    not_before: Option<Instant>,
+}
+
+/// How the period after a success is drawn (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rhythm {
+    /// The worker's scheduled attempt after a success: [`steady_period`].
+    Steady,
+    /// Anything else: [`fresh_period`].
+    Fresh,
 }
 
 impl Plan {
     /// Right away without a run so far; after a back-off when the last run
-    /// failed; a period after the last success otherwise (see `follow`).
+    /// failed; a fresh period after the last success otherwise (see `follow`).
     fn new(history: History, period: Duration) -> Plan {
-        let mut plan = Plan { due: Instant::now(), failures: 0, seen_success: None };
+        let mut plan = Plan { due: Instant::now(), failures: 0, seen_success: None, not_before: None };
         if let Some(failed) = history.last_failure.filter(|f| history.last_success < Some(*f)) {
             plan.seen_success = history.last_success;
-            plan.failed(failed, period);
+            plan.failed(failed, period, history.retry_after);
         }
         plan
     }
 
     /// Takes a success of any run on the handle (the worker's or the
-    /// softphone's own) into account: the next one is a period after it.
-    /// True when that moved the plan.
-    fn follow(&mut self, history: History, period: Duration) -> bool {
+    /// softphone's own) into account: the next attempt is a period after it,
+    /// drawn as `rhythm` says. True when that moved the plan.
+    fn follow(&mut self, history: History, period: Duration, rhythm: Rhythm) -> bool {
         let Some(success) = history.last_success.filter(|_| history.last_success != self.seen_success) else {
             return false;
         };
         self.seen_success = Some(success);
         self.failures = 0;
-        self.due = success + period;
+        self.not_before = None;
+        self.due = success
+            + match rhythm {
+                Rhythm::Steady => steady_period(period),
+                Rhythm::Fresh => fresh_period(period),
+            };
         true
     }
 
-    fn failed(&mut self, at: Instant, period: Duration) {
+    /// The rhythm after the worker's own successful attempt: steady only
+    /// when it was the scheduled one after a success.
+    fn rhythm_after(&self, asked: bool) -> Rhythm {
+        match (self.seen_success, self.failures, asked) {
+            (Some(_), 0, false) => Rhythm::Steady,
+            _ => Rhythm::Fresh,
+        }
+    }
+
+    fn failed(&mut self, at: Instant, period: Duration, retry_after: Option<Duration>) {
         self.failures = self.failures.saturating_add(1);
-        self.due = at + backoff(self.failures, period);
+        self.not_before = retry_after.map(|asked| at + retry_after_wait(asked, period));
+        self.due = (at + backoff(self.failures, period)).max(self.not_before.unwrap_or(at));
+    }
+
+    /// When the next attempt may start: an attempt asked for (`refresh_now`)
+    /// replaces the scheduled one; neither comes before a server's `Retry-After`.
+    fn next(&self, asked: Option<Instant>) -> Instant {
+        let due = asked.unwrap_or(self.due);
+        self.not_before.map_or(due, |floor| due.max(floor))
     }
 }
 
@@ -176,18 +299,19 @@ fn work(shared: &Shared, local_config: Option<PathBuf>, mut callback: Callback) 
     let provisioner = &*shared.provisioner;
     let mut plan = Plan::new(provisioner.history(), period_of(provisioner));
     loop {
-        // A server's <provision> section may have changed the period.
         let period = period_of(provisioner);
         if period.is_zero() {
             return;
         }
-        plan.follow(provisioner.history(), period);
-        if !shared.wait_until(plan.due) {
+        plan.follow(provisioner.history(), period, Rhythm::Fresh);
+        if !shared.wait_for(&plan) {
             return;
         }
-        if plan.follow(provisioner.history(), period) {
+        if plan.follow(provisioner.history(), period, Rhythm::Fresh) {
             continue; // the softphone's own run succeeded meanwhile
         }
+        // Every attempt asked for until now is answered by this one.
+        let asked = lock(&shared.asked).take();
         let result =
             catch_unwind(AssertUnwindSafe(|| provisioner.attempt(local_config.as_deref()))).unwrap_or_else(|_| {
                 Err(Error::new(
@@ -196,29 +320,54 @@ fn work(shared: &Shared, local_config: Option<PathBuf>, mut callback: Callback) 
                 ))
             });
         if matches!(&result, Err(e) if e.status == Status::PROVISION_ERR_DEFERRED) {
+            if let Some(due) = asked {
+                shared.ask(due); // still owed, after hang-up
+            }
             continue; // a call came up just now: wait for its hang-up
         }
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
+        let rhythm = plan.rhythm_after(asked.is_some());
         let _ = catch_unwind(AssertUnwindSafe(|| callback(&result)));
-        if !matches!(&result, Ok(report) if report.cached.is_none()) {
-            plan.failed(Instant::now(), period);
+        // The answer's <provision> section may have changed the period.
+        let period = period_of(provisioner);
+        if matches!(&result, Ok(report) if report.cached.is_none()) {
+            plan.follow(provisioner.history(), period, rhythm);
+        } else {
+            plan.failed(Instant::now(), period, provisioner.history().retry_after);
         }
     }
 }
 
+/// A poisoned lock only means a panic elsewhere; what it guards is a plain time.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Shared {
-    /// Waits until `due` has passed and no call is up; false when asked to
-    /// stop first.
-    fn wait_until(&self, due: Instant) -> bool {
+    /// Records an asked attempt (the earliest due time wins) and wakes the worker.
+    fn ask(&self, due: Instant) {
+        {
+            let mut asked = lock(&self.asked);
+            *asked = Some(asked.map_or(due, |earlier| earlier.min(due)));
+        }
+        // The worker reads `asked` under the gate's lock, which waking takes:
+        // this cannot fall between its look and its wait.
+        self.provisioner.wake();
+    }
+
+    /// Waits until the plan's next attempt is due and no call is up; false
+    /// when asked to stop first. Hang-up, stop and `ask` wake it to look again.
+    fn wait_for(&self, plan: &Plan) -> bool {
         let (call_active, changed) = self.provisioner.gate();
-        let mut active: MutexGuard<'_, bool> = call_active.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut active: MutexGuard<'_, bool> = lock(call_active);
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return false;
             }
             let now = Instant::now();
+            let due = plan.next(*lock(&self.asked));
             active = if *active {
                 changed.wait(active).unwrap_or_else(PoisonError::into_inner)
             } else if now < due {
@@ -261,9 +410,11 @@ mod tests {
         .unwrap();
         let period = period_of(&p);
         let now = Instant::now();
-        let mut plan = Plan::new(History { last_success: Some(now), last_failure: None }, period);
-        plan.follow(History { last_success: Some(now), last_failure: Some(now) }, period);
-        plan.failed(now, period);
+        let ok = History { last_success: Some(now), ..History::default() };
+        let mut plan = Plan::new(ok, period);
+        plan.follow(History { last_failure: Some(now), ..ok }, period, Rhythm::Fresh);
+        plan.follow(History { last_success: Some(now + Duration::from_secs(1)), ..ok }, period, Rhythm::Steady);
+        plan.failed(now, period, Some(Duration::MAX));
         assert!(plan.due > now);
     }
 
@@ -275,15 +426,122 @@ mod tests {
         assert!(plan.due >= before && plan.due <= Instant::now());
 
         let t = Instant::now();
-        let mut plan = Plan::new(History { last_success: Some(t), last_failure: None }, period);
-        plan.follow(History { last_success: Some(t), last_failure: None }, period);
-        assert_eq!(plan.due, t + period);
+        let ok = History { last_success: Some(t), ..History::default() };
+        let mut plan = Plan::new(ok, period);
+        plan.follow(ok, period, Rhythm::Fresh);
+        assert!(plan.due >= t + period / 2 && plan.due <= t + period.mul_f64(1.6), "a fresh period");
 
         let later = t + Duration::from_secs(5);
-        let history = History { last_success: Some(t), last_failure: Some(later) };
+        let history = History { last_failure: Some(later), ..ok };
         let mut plan = Plan::new(history, period);
-        plan.follow(history, period);
+        plan.follow(history, period, Rhythm::Fresh);
         assert_eq!(plan.failures, 1, "the old success does not cancel the newer failure");
         assert!(plan.due > later && plan.due <= later + BACKOFF_BASE);
+    }
+
+    /// Draws of `draw(period)` as fractions of the period.
+    fn fractions(n: usize, draw: fn(Duration) -> Duration) -> Vec<f64> {
+        let period = Duration::from_secs(3600);
+        (0..n).map(|_| draw(period).as_secs_f64() / period.as_secs_f64()).collect()
+    }
+
+    fn mean(xs: &[f64]) -> f64 {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+
+    #[test]
+    fn steady_periods_keep_the_mean_within_their_jitter() {
+        fastrand::seed(11);
+        let xs = fractions(100_000, steady_period);
+        assert!(xs.iter().all(|x| (0.9..=1.1).contains(x)));
+        assert!((mean(&xs) - 1.0).abs() < 0.002, "{}", mean(&xs));
+        // Uniform: each fifth of the range holds a fifth of the draws.
+        for fifth in 0..5 {
+            let low = 0.9 + 0.04 * fifth as f64;
+            let share = xs.iter().filter(|x| (low..low + 0.04).contains(*x)).count() as f64 / xs.len() as f64;
+            assert!((share - 0.2).abs() < 0.01, "{fifth}: {share}");
+        }
+    }
+
+    #[test]
+    fn fresh_periods_keep_the_mean_within_five_percent() {
+        fastrand::seed(12);
+        let xs = fractions(100_000, fresh_period);
+        assert!(xs.iter().all(|x| (0.5..=1.6).contains(x)));
+        let want = 1.0 + STEADY_JITTER * STEADY_JITTER / 6.0;
+        assert!((mean(&xs) - want).abs() < 0.005, "{} against {want}", mean(&xs));
+        assert!(xs.iter().any(|x| *x < 0.52) && xs.iter().any(|x| *x > 1.55), "the whole range is drawn");
+    }
+
+    /// The point of the fresh period: a fleet started together (every handle
+    /// asks at 0, then one fresh period, then steady ones) asks at a flat
+    /// rate from half a period on. Every period uniform in [0.5, 1.5] would
+    /// pile up to 1.5x near 1.5 periods, which this catches.
+    #[test]
+    fn a_fleet_started_together_is_flat_from_half_a_period_on() {
+        fastrand::seed(13);
+        const HANDLES: usize = 20_000;
+        const BINS_PER_PERIOD: usize = 10;
+        const PERIODS: usize = 6;
+        let period = Duration::from_secs(100);
+        let mut bins = vec![0usize; PERIODS * BINS_PER_PERIOD];
+        for _ in 0..HANDLES {
+            let mut t = fresh_period(period).as_secs_f64() / period.as_secs_f64();
+            while t < PERIODS as f64 {
+                bins[(t * BINS_PER_PERIOD as f64) as usize] += 1;
+                t += steady_period(period).as_secs_f64() / period.as_secs_f64();
+            }
+        }
+        assert!(bins[..BINS_PER_PERIOD / 2].iter().all(|b| *b == 0), "nothing before half a period: {bins:?}");
+        let expected = (HANDLES / BINS_PER_PERIOD) as f64;
+        for (i, count) in bins.iter().enumerate().skip(BINS_PER_PERIOD / 2) {
+            let ratio = *count as f64 / expected;
+            assert!((0.93..1.07).contains(&ratio), "bin {i} of {BINS_PER_PERIOD} a period: {ratio:.3}x the mean");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_jittered_floor_capped_at_the_period() {
+        fastrand::seed(14);
+        let period = Duration::from_secs(60);
+        let asked = Duration::from_secs(6);
+        let waits: Vec<Duration> = (0..2000).map(|_| retry_after_wait(asked, period)).collect();
+        assert!(waits.iter().all(|w| *w >= asked && *w <= asked.mul_f64(1.5)), "at least what was asked");
+        let (low, high) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+        assert!(*high - *low > Duration::from_secs(2), "jittered: {low:?} to {high:?}");
+        assert!(retry_after_wait(Duration::from_secs(50), period) <= period, "the jitter stops at the period");
+        for asked in [period, Duration::from_secs(86_400), Duration::MAX] {
+            let wait = retry_after_wait(asked, period);
+            assert!(wait <= period && wait >= period.mul_f64(JITTER_LOW), "{asked:?}: {wait:?}");
+        }
+        assert_eq!(retry_after_wait(Duration::ZERO, period), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_retry_after_floors_the_backoff_and_an_asked_attempt() {
+        let period = Duration::from_secs(60);
+        let at = Instant::now();
+        let mut plan = Plan::new(History::default(), period);
+        plan.failed(at, period, Some(Duration::from_secs(10)));
+        assert!(plan.due >= at + Duration::from_secs(10) && plan.due <= at + Duration::from_secs(15));
+        assert_eq!(plan.next(Some(at)), plan.not_before.unwrap(), "refresh_now waits for the server too");
+        plan.failed(at, period, None);
+        assert!(plan.due <= at + Duration::from_secs(2), "without the header, the back-off alone");
+        assert_eq!(plan.next(Some(at)), at, "an asked attempt replaces a back-off");
+        let later = at + Duration::from_secs(100);
+        assert_eq!(plan.next(Some(later)), later, "whether it was due sooner or later");
+    }
+
+    #[test]
+    fn only_a_scheduled_attempt_after_a_success_keeps_the_steady_rhythm() {
+        let period = Duration::from_secs(60);
+        let t = Instant::now();
+        let mut plan = Plan::new(History::default(), period);
+        assert_eq!(plan.rhythm_after(false), Rhythm::Fresh, "the first success");
+        plan.follow(History { last_success: Some(t), ..History::default() }, period, Rhythm::Fresh);
+        assert_eq!(plan.rhythm_after(false), Rhythm::Steady);
+        assert_eq!(plan.rhythm_after(true), Rhythm::Fresh, "after refresh_now");
+        plan.failed(t, period, None);
+        assert_eq!(plan.rhythm_after(false), Rhythm::Fresh, "after a failure");
     }
 }

@@ -9,12 +9,44 @@
 //!   all of them for the test passwords (tests/check_secrets.py).
 //! - `PROVISION_TEST_PANIC` set (any value): every exported function panics
 //!   inside its boundary, which must turn it into PROVISION_ERR_INTERNAL.
+//! - [`around_open`]: a test's code run just before and just after the
+//!   library opens a file it reads ([`crate::links::open`]), where another
+//!   user would swap a link in: a race made deterministic.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+
+/// When an [`around_open`] hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenStep {
+    /// The links were checked; the file is about to be opened.
+    BeforeOpen,
+    /// The file is open; the links are about to be checked again.
+    AfterOpen,
+}
+
+type OpenHook = Box<dyn FnMut(OpenStep, &Path)>;
 
 thread_local! {
     /// The unit tests' switch: per thread, so parallel tests are unaffected.
     static PANIC_HERE: Cell<bool> = const { Cell::new(false) };
+    /// This thread's [`around_open`] hook.
+    static AROUND_OPEN: RefCell<Option<OpenHook>> = const { RefCell::new(None) };
+}
+
+/// Runs `hook` at each [`OpenStep`] of the reads this thread makes (`None`
+/// removes it).
+pub fn around_open(hook: Option<OpenHook>) {
+    AROUND_OPEN.with(|h| *h.borrow_mut() = hook);
+}
+
+/// Where the library calls the hook.
+pub(crate) fn open_step(step: OpenStep, path: &Path) {
+    AROUND_OPEN.with(|h| {
+        if let Some(hook) = h.borrow_mut().as_mut() {
+            hook(step, path);
+        }
+    });
 }
 
 /// Appends one message or log line to `$PROVISION_TEST_MESSAGES`, if set.

@@ -33,7 +33,7 @@ impl fmt::Display for XmlError {
 }
 
 impl XmlError {
-    fn at(bytes: &[u8], pos: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn at(bytes: &[u8], pos: usize, message: impl Into<String>) -> Self {
         let before = &bytes[..pos.min(bytes.len())];
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;

@@ -12,7 +12,7 @@ mod common;
 use common::{provision_xml, serve, serve_ok, DeadPort, Reply, Server, ANSWER};
 use provision::provisioner::Report;
 use provision::refresh::Refresher;
-use provision::{Provisioner, Result, Settings, Status};
+use provision::{LogRecord, Provisioner, Result, Settings, Status};
 use std::fs;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver};
@@ -84,8 +84,12 @@ fn a_period_of_one_second_refreshes_repeatedly() {
     // under way when stop came (its callback is not made).
     let requests = server.requests().len();
     assert!(requests == made || requests == made + 1, "{requests} requests, {made} callbacks");
-    // Without a run before, the first attempt is at once; then a period apart.
-    assert!(gaps(&server).iter().all(|g| *g >= Duration::from_millis(900)), "{:?}", gaps(&server));
+    // Without a run before, the first attempt is at once; then a fresh
+    // period (at least half the rate, so that a fleet spreads), then steady
+    // ones (within 10% of the rate).
+    let gaps = gaps(&server);
+    assert!(gaps[0] >= Duration::from_millis(500), "{gaps:?}");
+    assert!(gaps[1..].iter().all(|g| *g >= Duration::from_millis(900)), "{gaps:?}");
 }
 
 #[test]
@@ -397,4 +401,99 @@ fn refresh_call_toggling_and_runs_from_several_threads_never_tear_the_state() {
         assert!(seen.config.as_deref().is_none_or(valid), "{seen:?}");
     }
     assert!(server.requests().len() >= 2);
+}
+
+/// A server that answers every request with `status` and `Retry-After: value`.
+fn busy(status: u16, retry_after: &str) -> Server {
+    let header = vec![("Retry-After".to_owned(), retry_after.to_owned())];
+    serve(move |_| Reply::Http { status, headers: header.clone(), body: b"busy".to_vec() })
+}
+
+/// The messages of the log records `p`'s runs make from now on.
+fn log_messages(p: &Provisioner) -> Arc<Mutex<Vec<String>>> {
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    p.set_logger(Some(Arc::new(move |r: &LogRecord| sink.lock().unwrap().push(r.message.clone()))));
+    heard
+}
+
+#[test]
+fn a_retry_after_holds_the_worker_back_at_least_that_long_and_the_log_says_what_was_asked() {
+    let server = busy(503, "2");
+    let p = provisioner(&[server.url("/")], 60, "accounts");
+    let heard = log_messages(&p);
+    let (mut worker, rx) = start(&p);
+    for _ in 0..2 {
+        assert_eq!(next(&rx).status, Status::PROVISION_ERR_FETCH);
+    }
+    worker.stop();
+    // Without the header the first back-off is at most 1 s.
+    let gaps = gaps(&server);
+    assert!(gaps[0] >= Duration::from_secs(2), "{gaps:?}");
+    let heard = heard.lock().unwrap();
+    assert!(heard[0].contains("503") && heard[0].contains("asks to wait 2 s (Retry-After: 2)"), "{heard:?}");
+}
+
+#[test]
+fn a_retry_after_beyond_the_period_is_capped_at_the_period() {
+    // A day asked with a 1 s period: the worker is back within the period.
+    let server = busy(503, "86400");
+    let p = provisioner(&[server.url("/")], 1, "accounts");
+    let (mut worker, rx) = start(&p);
+    for _ in 0..3 {
+        assert_eq!(next(&rx).status, Status::PROVISION_ERR_FETCH);
+    }
+    worker.stop();
+    assert!(gaps(&server).iter().all(|g| *g >= Duration::from_millis(750)), "{:?}", gaps(&server));
+}
+
+#[test]
+fn busy_urls_with_retry_after_still_fall_back_to_the_next_one() {
+    let unavailable = busy(503, "30");
+    // An HTTP-date in the past: come back now.
+    let too_many = busy(429, "Sun, 06 Nov 1994 08:49:37 GMT");
+    let good = serve_ok(ANSWER);
+    let p = provisioner(&[unavailable.url("/"), too_many.url("/"), good.url("/")], 60, "accounts");
+    let heard = log_messages(&p);
+    assert_eq!(p.run(None).unwrap().source_url, good.url("/"));
+    let heard = heard.lock().unwrap();
+    assert!(heard[0].contains("asks to wait 30 s (Retry-After: 30)"), "{heard:?}");
+    assert!(heard[1].contains("429") && heard[1].contains("asks to wait 0 s (Retry-After: Sun, 06 Nov"), "{heard:?}");
+    assert!(heard[2].starts_with("ok"), "{heard:?}");
+    assert_eq!(p.history().retry_after, Some(Duration::from_secs(30)), "the longest wait asked");
+}
+
+#[test]
+fn refresh_now_asks_at_once_and_needs_a_running_worker() {
+    let server = serve_ok(ANSWER);
+    let p = provisioner(&[server.url("/")], 3600, "accounts");
+    let (mut worker, rx) = start(&p);
+    assert_eq!(next(&rx).status, Status::PROVISION_OK);
+    worker.refresh_now(Duration::ZERO).unwrap();
+    assert_eq!(next(&rx).status, Status::PROVISION_OK, "not an hour later");
+    worker.stop();
+    assert_eq!(server.requests().len(), 2);
+    let err = worker.refresh_now(Duration::ZERO).unwrap_err();
+    assert_eq!(err.status, Status::PROVISION_ERR_ARGUMENT);
+    assert!(err.message.contains("no refresh worker"), "{err}");
+}
+
+#[test]
+fn refresh_now_waits_for_hang_up_and_asks_before_the_attempt_coalesce() {
+    let server = serve_ok(ANSWER);
+    let p = provisioner(&[server.url("/")], 3600, "accounts");
+    let (mut worker, rx) = start(&p);
+    assert_eq!(next(&rx).status, Status::PROVISION_OK);
+    p.set_call_active(true);
+    for max_delay_ms in [0, 0, 300, 0, 100] {
+        worker.refresh_now(Duration::from_millis(max_delay_ms)).unwrap();
+    }
+    assert!(rx.recv_timeout(Duration::from_millis(1500)).is_err(), "no attempt during the call");
+    assert_eq!(server.requests().len(), 1);
+    p.set_call_active(false);
+    assert_eq!(next(&rx).status, Status::PROVISION_OK, "at hang-up");
+    // Five asks made one attempt; the next is a fresh period (half an hour or more) away.
+    assert!(rx.recv_timeout(Duration::from_millis(1500)).is_err());
+    worker.stop();
+    assert_eq!(server.requests().len(), 2);
 }

@@ -79,13 +79,14 @@ fn log_records_never_hold_credentials() {
         let seen = format!("{} {}", r.target, r.header("authorization").unwrap_or_default());
         Reply::xml(401, &format!("<error>denied for {}</error>", seen.replace('&', "&amp;")))
     });
-    let with_userinfo = echo.url("/").replace("http://", "http://bob:hunter2@");
+    // Base URLs cannot carry userinfo (tests/leaks.rs); a secret query value is masked.
+    let with_secret = echo.url("/?key=hunter2");
     for kind in ["url", "basic"] {
         let options = format!(
             "<use_authentication>1</use_authentication><authentication_type>{kind}</authentication_type>\
              <user>alice</user><password>{password}</password>"
         );
-        let p = provisioner(&[echo.url("/"), with_userinfo.clone()], &options);
+        let p = provisioner(&[echo.url("/"), with_secret.clone()], &options);
         let heard = logged(&p);
         assert_eq!(p.run(None).unwrap_err().status, Status::PROVISION_ERR_SERVER);
         let token = base64_of(&format!("alice:{plain}"));

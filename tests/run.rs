@@ -285,11 +285,9 @@ fn scrubbing_neither_garbles_messages_nor_reveals_short_passwords() {
     let p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "a"), "accounts");
     assert_eq!(p.run(None).unwrap_err().message, "Wrong username or password");
 
-    let dead = DeadPort::new();
-    let with_userinfo = dead.url().replace("http://", "http://bob:hunter2@");
-    let p = provisioner(&[with_userinfo], NO_AUTH, "accounts");
-    let err = p.run(None).unwrap_err();
-    assert!(err.message.contains("http://bob@127.0.0.1") && !err.message.contains("hunter2"), "{err}");
+    // A password of 4 characters or more goes wherever it occurs (tests/leaks.rs).
+    let p = provisioner(&[server.url("/")], &auth_options("basic", "alice", "word"), "accounts");
+    assert_eq!(p.run(None).unwrap_err().message, "Wrong username or pass***");
 }
 
 #[test]

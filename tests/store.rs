@@ -7,6 +7,8 @@
 //! which `cargo test` builds with the examples, told what to do by its
 //! environment.
 
+mod common;
+
 use provision::{Provisioner, Status};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -147,4 +149,70 @@ fn an_unwritable_folder_is_an_io_error_and_keeps_the_old_file() {
     assert_eq!(fs::read_to_string(&path).unwrap(), "<options><old/></options>");
     assert_eq!(fs::read_dir(&folder).unwrap().count(), 1, "no temp file left");
     fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The modes after a write: issue 10, section 3.
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn the_cache_and_a_saved_provision_file_are_always_0600_and_a_local_config_loses_group_and_other_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, saved, local) =
+        (dir.path().join("cache.xml"), dir.path().join("p.conf"), dir.path().join("Config.xml"));
+    for path in [&cache, &saved, &local] {
+        fs::write(path, "<options/>").unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let server = common::serve_ok("<options><accounts><password>sip-pw</password></accounts></options>");
+    let p = Provisioner::from_xml(&common::provision_xml(
+        &[server.url("/")],
+        "<use_authentication>0</use_authentication>",
+        "accounts",
+    ))
+    .unwrap();
+    p.set_cache(Some(&cache));
+    p.run(None).unwrap();
+    assert!(fs::read_to_string(&cache).unwrap().contains("sip-pw"));
+    assert_eq!(mode(&cache), 0o600, "the cache");
+    p.save(&saved).unwrap();
+    assert_eq!(mode(&saved), 0o600, "the saved provision file");
+    p.store_local(None, &local).unwrap();
+    assert_eq!(mode(&local), 0o644, "the local config: its owner's mode minus group and other write");
+}
+
+#[test]
+fn a_file_being_written_is_never_group_or_world_writable() {
+    // The child is stopped in its first write by RLIMIT_FSIZE (SIGXFSZ), so
+    // its temp file stays on disk with the mode it had while being written.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Config.xml");
+    fs::write(&path, "<options/>").unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+    let mut command = child(&[("PROVISION_STORE_LOOP", &path)]);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let small = libc::rlimit { rlim_cur: 4096, rlim_max: 4096 };
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &small);
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let status = command.status().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGXFSZ), "{status:?}");
+    let temps: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".provision-"))
+        .collect();
+    assert_eq!(temps.len(), 1, "the write was stopped in its temp file");
+    assert_eq!(fs::metadata(&temps[0]).unwrap().len(), 4096, "mid-write");
+    assert_eq!(mode(&temps[0]), 0o644, "while being written: the final mode, without group or other write");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "<options/>", "the config is untouched");
 }

@@ -1,7 +1,11 @@
 //! The released `libprovision.so`, opened as a C program would open it, so
-//! that the C ABI is timed exactly as packagers ship it.
+//! that the C ABI is timed exactly as packagers ship it. The fleet simulator
+//! (bench/fleet) uses this module too, for its handles' refresh workers.
 
-use libc::{c_char, c_int, c_void};
+// Each of its two users (`make bench`, `make fleet`) calls a part of it.
+#![allow(dead_code)]
+
+use libc::{c_char, c_int, c_uint, c_void};
 use libloading::Library;
 use std::ffi::{CStr, CString};
 use std::path::Path;
@@ -11,6 +15,8 @@ type Run = unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
 type Accessor = unsafe extern "C" fn(*const c_void) -> *const c_char;
 type Free = unsafe extern "C" fn(*mut c_void);
 type LastError = unsafe extern "C" fn() -> *const c_char;
+type StartRefresh = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_void, *mut c_void) -> c_int;
+type RefreshNow = unsafe extern "C" fn(*mut c_void, c_uint) -> c_int;
 
 pub struct Lib {
     load_xml: LoadXml,
@@ -19,6 +25,8 @@ pub struct Lib {
     free: Free,
     last_error: LastError,
     version: LastError,
+    start_refresh: StartRefresh,
+    refresh_now: RefreshNow,
     _lib: Library,
 }
 
@@ -39,6 +47,8 @@ impl Lib {
                 free: std::mem::transmute::<*const c_void, Free>(sym(b"provision_free")?),
                 last_error: std::mem::transmute::<*const c_void, LastError>(sym(b"provision_last_error")?),
                 version: std::mem::transmute::<*const c_void, LastError>(sym(b"provision_version")?),
+                start_refresh: std::mem::transmute::<*const c_void, StartRefresh>(sym(b"provision_start_refresh")?),
+                refresh_now: std::mem::transmute::<*const c_void, RefreshNow>(sym(b"provision_refresh_now")?),
                 _lib: lib,
             })
         }
@@ -70,12 +80,35 @@ pub struct Handle<'a> {
     ptr: *mut c_void,
 }
 
+// SAFETY: the C handle may be used from any thread (include/provision.h).
+unsafe impl Send for Handle<'_> {}
+unsafe impl Sync for Handle<'_> {}
+
 impl Handle<'_> {
     pub fn run(&self, local_config: &CStr) -> Result<(), String> {
         // SAFETY: a live handle and a valid string.
         match unsafe { (self.lib.run)(self.ptr, local_config.as_ptr()) } {
             0 => Ok(()),
             status => Err(format!("provision_run: status {status}: {}", self.lib.last_error())),
+        }
+    }
+
+    /// The refresh worker, without a local config or a callback.
+    pub fn start_refresh(&self) -> Result<(), String> {
+        // SAFETY: a live handle; NULL path, callback and userdata are allowed.
+        let status =
+            unsafe { (self.lib.start_refresh)(self.ptr, std::ptr::null(), std::ptr::null(), std::ptr::null_mut()) };
+        match status {
+            0 => Ok(()),
+            status => Err(format!("provision_start_refresh: status {status}: {}", self.lib.last_error())),
+        }
+    }
+
+    pub fn refresh_now(&self, max_delay_ms: u32) -> Result<(), String> {
+        // SAFETY: a live handle.
+        match unsafe { (self.lib.refresh_now)(self.ptr, max_delay_ms) } {
+            0 => Ok(()),
+            status => Err(format!("provision_refresh_now: status {status}: {}", self.lib.last_error())),
         }
     }
 

@@ -222,7 +222,8 @@ fn run(o: &Options) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     outcome?;
     r.machine.load_after = machine::load_average();
-    let text = report::render(&r);
+    let old = std::fs::read_to_string(&o.out).ok();
+    let text = report::keep_fleet_section(report::render(&r), old.as_deref());
     write_file(&o.out, &text)?;
     eprintln!("wrote {}", o.out.display());
     print!("{}", report::summary(&r));

@@ -174,6 +174,23 @@ pub fn summary(r: &Results) -> String {
     s
 }
 
+/// `text` with the "Fleet" section of the `old` BENCHMARKS.md after it, as
+/// it was: `make fleet` writes that one (bench/fleet/report.py) and this run
+/// measured none of it.
+pub fn keep_fleet_section(mut text: String, old: Option<&str>) -> String {
+    const BEGIN: &str = "<!-- fleet: begin";
+    const END: &str = "<!-- fleet: end -->";
+    let Some(old) = old else { return text };
+    if let (Some(begin), Some(end)) = (old.find(BEGIN), old.find(END)) {
+        if begin < end {
+            text.push('\n');
+            text.push_str(&old[begin..end + END.len()]);
+            text.push('\n');
+        }
+    }
+    text
+}
+
 pub fn render(r: &Results) -> String {
     let mut s = String::new();
     let m = &r.machine;

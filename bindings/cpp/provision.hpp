@@ -29,6 +29,8 @@
 // - Provision owns one handle: move-only, released by its destructor. A
 //   moved-from object holds no handle; calling it throws with
 //   PROVISION_ERR_ARGUMENT (its readers give nothing).
+// - Addressbook is an immutable snapshot of a fetched addressbook, shared
+//   by copies in the same way (its xml() view lives while any copy does).
 // - Outcome is an immutable snapshot of one run's result, shared by copies
 //   (copying one copies no text). Its string_views stay valid as long as any
 //   copy of it lives, whatever runs, refreshes or the Provision's
@@ -43,10 +45,11 @@
 // Threads.
 // - The refresh callback runs on the library's worker thread, one call at a
 //   time. The logger runs on the thread of the run, the worker's included.
-// - run, set_call_active, set_credentials, set_cache, set_timeouts,
-//   set_ca_file, save, store_local, set_user_agent, reset_user_agent,
-//   set_logger, last_outcome, config, source_url and is_provisioned may be
-//   called from any thread at the same time, and from inside the refresh
+// - run, set_call_active, refresh_now, set_credentials, set_cache,
+//   set_timeouts, set_ca_file, set_client_cert, clear_client_cert, set_proxy,
+//   set_header, set_variable, save, store_local, set_user_agent, reset_user_agent,
+//   set_logger, last_outcome, config, source_url, is_provisioned and the
+//   addressbook_* calls may be called from any thread at the same time, and from inside the refresh
 //   callback and the logger (except run() from inside the logger, which
 //   would wait for itself). set_logger takes effect for the records made
 //   after it returns; a logger it replaced may still be running on another
@@ -271,6 +274,30 @@ private:
     std::shared_ptr<provision_outcome_t> outcome_;
 };
 
+/// An immutable snapshot of an addressbook as the server sent it
+/// (provision_addressbook_t, docs/addressbook.md): the <addressbook>
+/// document and its number of contacts. Owns its snapshot and frees it with
+/// the last copy (copies share it); the view xml() gives stays valid while
+/// any copy lives, whatever the Provision does meanwhile, its destruction
+/// included. Any thread may read it, also at the same time.
+class Addressbook {
+public:
+    /// Takes ownership of `book` (not NULL), as provision_addressbook_fetch gives it.
+    explicit Addressbook(provision_addressbook_t* book) : book_(book, provision_addressbook_free) {}
+
+    /// The whole <addressbook> document (UTF-8 XML).
+    std::string_view xml() const { return provision_addressbook_xml(book_.get()); }
+
+    /// The number of <contact> elements.
+    std::size_t size() const { return provision_addressbook_count(book_.get()); }
+
+    /// The C snapshot, still owned by this object (and its copies).
+    const provision_addressbook_t* get() const noexcept { return book_.get(); }
+
+private:
+    std::shared_ptr<provision_addressbook_t> book_;
+};
+
 /// One provision file, its credentials and the outcome of the last run.
 class Provision {
 public:
@@ -345,8 +372,9 @@ public:
     void start_refresh(RefreshCallback on_refresh) { start(nullptr, std::move(on_refresh)); }
 
     /// Starts the library's refresh worker: it provisions as
-    /// run(local_config_path) every refresh_rate seconds after the last
-    /// success, sooner after a failure (back-off from 1 s, doubling, capped
+    /// run(local_config_path) about every refresh_rate seconds after the last
+    /// success (drawn so that a fleet spreads: see provision_start_refresh),
+    /// sooner after a failure (back-off from 1 s, doubling, capped
     /// at the period, with jitter), never during a call, and calls
     /// `on_refresh` on its own thread after each attempt (an empty function:
     /// none). The worker never writes the local config. Throws
@@ -367,6 +395,14 @@ public:
         // On a worker thread, refresh_ is the owner's, which may be setting
         // it in start_refresh right now: left alone.
         if (detail::inside_refresh == nullptr) refresh_.reset();
+    }
+
+    /// Asks the running worker for an attempt after a uniformly random delay
+    /// from 0 to `max_delay` (0 or negative: at once), so that a fleet told
+    /// at once (SIP check-sync) spreads; see provision_refresh_now. Returns
+    /// at once; throws PROVISION_ERR_ARGUMENT when no worker runs.
+    void refresh_now(std::chrono::milliseconds max_delay = std::chrono::milliseconds(0)) {
+        detail::check(provision_refresh_now(handle_, detail::to_ms(max_delay)));
     }
 
     /// Keeps a last-known-good cache at `cache_path` (nullopt: none): each
@@ -393,9 +429,44 @@ public:
         detail::check(provision_set_ca_file(handle_, pem_path ? pem_path->c_str() : nullptr));
     }
 
+    /// Presents the certificate chain and private key of these PEM files
+    /// (PKCS#8, RSA or EC key) to https servers that ask for a client
+    /// certificate. The files are read now, once. Throws PROVISION_ERR_IO
+    /// for an unreadable file, PROVISION_ERR_FORMAT when one holds no
+    /// certificate or key or they do not match; then nothing changed.
+    void set_client_cert(const std::string& cert_chain_pem_path, const std::string& key_pem_path) {
+        detail::check(provision_set_client_cert(handle_, cert_chain_pem_path.c_str(), key_pem_path.c_str()));
+    }
+
+    /// Presents no client certificate any more.
+    void clear_client_cert() { detail::check(provision_set_client_cert(handle_, nullptr, nullptr)); }
+
+    /// The proxy of later requests: nullopt the environment's (HTTPS_PROXY,
+    /// ALL_PROXY, NO_PROXY), "" none at all, else
+    /// "http://[user:password@]host:port" (PROVISION_ERR_ARGUMENT otherwise).
+    void set_proxy(const std::optional<std::string>& proxy_url) {
+        detail::check(provision_set_proxy(handle_, proxy_url ? proxy_url->c_str() : nullptr));
+    }
+
+    /// Sends `name: value` with every later request to the base URLs' own
+    /// origins (never after a redirect elsewhere, never logged); nullopt
+    /// removes it. PROVISION_ERR_ARGUMENT for names the library owns
+    /// (Authorization, Host, Proxy-*...), invalid names or values, and
+    /// beyond 32 headers or 8 KiB.
+    void set_header(const std::string& name, const std::optional<std::string>& value) {
+        detail::check(provision_set_header(handle_, name.c_str(), value ? value->c_str() : nullptr));
+    }
+
+    /// The value of the [name] placeholder of URL templates (percent-encoded
+    /// when filled in); nullopt removes it. [username] and [password] come
+    /// from the credentials and are refused here.
+    void set_variable(const std::string& name, const std::optional<std::string>& value) {
+        detail::check(provision_set_variable(handle_, name.c_str(), value ? value->c_str() : nullptr));
+    }
+
     /// Writes the current settings, including what a server's <provision>
     /// section changed, as a provision file at `provision_path` (atomically,
-    /// mode 0600 for a new file); credentials from set_credentials are not
+    /// always mode 0600); credentials from set_credentials are not
     /// written.
     void save(const std::string& provision_path) const {
         detail::check(provision_save(handle_, provision_path.c_str()));
@@ -452,6 +523,40 @@ public:
 
     /// Back to the default User-Agent, "libprovision/" + version().
     void reset_user_agent() { detail::check(provision_set_user_agent(handle_, nullptr)); }
+
+    // The addressbook part (docs/addressbook.md). Each throws Error:
+    // PROVISION_ERR_RESTRICTED, without a request, when the provision file
+    // (its current settings) does not allow it; _SERVER with the server's
+    // <error> text; _FETCH otherwise. Never deferred by a call; never
+    // touches the configuration. Any thread, at the same time as runs.
+
+    /// Fetches the addressbook from the base URLs in turn, like run().
+    Addressbook addressbook_fetch() {
+        provision_addressbook_t* book = nullptr;
+        detail::check(provision_addressbook_fetch(handle_, &book));
+        return Addressbook(book);
+    }
+
+    /// Adds a contact (`contact_xml`: one <contact> without <id>; malformed
+    /// XML throws PROVISION_ERR_FORMAT before any request). Returns the
+    /// stored contact, with its new <id>, as a one-contact Addressbook.
+    /// Never sent twice: when the connection broke after sending, it throws
+    /// PROVISION_ERR_FETCH saying the outcome is unknown.
+    Addressbook addressbook_add(const std::string& contact_xml) {
+        provision_addressbook_t* stored = nullptr;
+        detail::check(provision_addressbook_add(handle_, contact_xml.c_str(), &stored));
+        return Addressbook(stored);
+    }
+
+    /// Replaces contact `contact_id` with `contact_xml`.
+    void addressbook_update(const std::string& contact_id, const std::string& contact_xml) {
+        detail::check(provision_addressbook_update(handle_, contact_id.c_str(), contact_xml.c_str()));
+    }
+
+    /// Deletes contact `contact_id`.
+    void addressbook_delete(const std::string& contact_id) {
+        detail::check(provision_addressbook_delete(handle_, contact_id.c_str()));
+    }
 
     /// The C handle, still owned by this object, for calls not wrapped here.
     ::provision_t* get() const noexcept { return handle_; }

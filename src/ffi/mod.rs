@@ -16,15 +16,19 @@
 //!   the call that made the callback returns.
 //!
 //! Each C type family has its own file (`handle.rs`, `outcome.rs`,
-//! `refresh.rs`, `logger.rs`); their doc comments become `include/provision.h`.
+//! `refresh.rs`, `logger.rs`, `network.rs`, `addressbook.rs`); their doc comments become `include/provision.h`.
 
+mod addressbook;
 mod handle;
 mod logger;
+mod network;
 mod outcome;
 mod refresh;
 
+pub use addressbook::*;
 pub use handle::*;
 pub use logger::*;
+pub use network::*;
 pub use outcome::*;
 pub use refresh::*;
 

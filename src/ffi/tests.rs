@@ -49,10 +49,29 @@ fn a_panic_in_any_exported_function_is_internal_and_the_process_lives_on() {
         status("provision_set_call_active", &|| provision_set_call_active(p, 1));
         status("provision_start_refresh", &|| provision_start_refresh(p, ptr::null(), None, ptr::null_mut()));
         status("provision_stop_refresh", &|| provision_stop_refresh(p));
+        status("provision_refresh_now", &|| provision_refresh_now(p, 0));
         status("provision_set_logger", &|| provision_set_logger(p, None, ptr::null_mut()));
         status("provision_set_cache", &|| provision_set_cache(p, ptr::null()));
         status("provision_save", &|| provision_save(p, file.as_ptr()));
         status("provision_set_user_agent", &|| provision_set_user_agent(p, ptr::null()));
+        status("provision_set_client_cert", &|| provision_set_client_cert(p, ptr::null(), ptr::null()));
+        status("provision_set_proxy", &|| provision_set_proxy(p, ptr::null()));
+        status("provision_set_header", &|| provision_set_header(p, c"X-A".as_ptr(), c"b".as_ptr()));
+        status("provision_set_variable", &|| provision_set_variable(p, c"version".as_ptr(), c"1".as_ptr()));
+        let mut book: *mut AddressbookSnapshot = ptr::null_mut();
+        let book_out: *mut *mut AddressbookSnapshot = &mut book;
+        status("provision_addressbook_fetch", &|| provision_addressbook_fetch(p, book_out));
+        status("provision_addressbook_add", &|| provision_addressbook_add(p, c"<contact/>".as_ptr(), book_out));
+        status("provision_addressbook_update", &|| {
+            provision_addressbook_update(p, c"1".as_ptr(), c"<contact/>".as_ptr())
+        });
+        status("provision_addressbook_delete", &|| provision_addressbook_delete(p, c"1".as_ptr()));
+        panic_in_this_thread(true);
+        assert!(provision_addressbook_xml(book).is_null() && provision_addressbook_count(book) == 0);
+        provision_addressbook_free(book);
+        panic_in_this_thread(false);
+        assert!(book.is_null());
+        exercised.extend(["provision_addressbook_xml", "provision_addressbook_count", "provision_addressbook_free"]);
 
         // An outcome to read while panicking: a cache-served one, made from a
         // cache file, since the one base URL is dead.

@@ -28,6 +28,7 @@ static inline const char *status_name(int status)
     case PROVISION_ERR_DEFERRED: return "PROVISION_ERR_DEFERRED";
     case PROVISION_ERR_INTERNAL: return "PROVISION_ERR_INTERNAL";
     case PROVISION_CACHED: return "PROVISION_CACHED";
+    case PROVISION_ERR_RESTRICTED: return "PROVISION_ERR_RESTRICTED";
     default: return "(unknown status)";
     }
 }

@@ -78,7 +78,7 @@ def routes_for(server, work):
         turn = counted(stress) % 3
         return [loopback.Answer(GOOD), loopback.Answer(CHANGED), loopback.Answer("busy", 503, "text/plain")][turn]
 
-    routes = {f"/{name}/configuration": loopback.Answer(GOOD) for name in ("tick", "call", "stop", "inside", "free")}
+    routes = {f"/{name}/configuration": loopback.Answer(GOOD) for name in ("tick", "call", "stop", "inside", "free", "now")}
     routes.update({
         "/busy/configuration": loopback.Answer("busy", 503, "text/plain"),
         "/changes/configuration": lambda _r: loopback.Answer(GOOD if counted(changes) < 2 else CHANGED),

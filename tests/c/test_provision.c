@@ -344,6 +344,55 @@ static void test_timeouts_and_ca_file(const struct fixture *f)
     provision_free(h);
 }
 
+/* Issue 12's setters: refusals are statuses with a message that never
+ * repeats a secret, an unknown template placeholder is FORMAT before any
+ * request, and a run after the accepted settings works. */
+static void test_network_settings(const struct fixture *f)
+{
+    const char *urls[] = {f->live, NULL};
+    char text[TEXT_MAX], path[TEXT_MAX], templated[TEXT_MAX];
+    provision_t *h = NULL;
+    CHECK_STATUS(provision_set_client_cert(NULL, NULL, NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_proxy(NULL, NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_header(NULL, "X-A", "b"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_variable(NULL, "a", "b"), PROVISION_ERR_ARGUMENT);
+    if (!provision_text(f, urls, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        return;
+    CHECK_STATUS(provision_set_client_cert(h, in_dir(f, "absent.crt", path), path), PROVISION_ERR_IO);
+    CHECK(strstr(provision_last_error(), "absent.crt") != NULL);
+    CHECK_STATUS(provision_set_client_cert(h, path, NULL), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_client_cert(h, "", ""), PROVISION_ERR_ARGUMENT);
+    CHECK(write_text(in_dir(f, "junk.pem", path), "not a certificate\n"));
+    CHECK_STATUS(provision_set_client_cert(h, path, path), PROVISION_ERR_FORMAT);
+    CHECK_STATUS(provision_set_client_cert(h, NULL, NULL), PROVISION_OK);
+
+    CHECK_STATUS(provision_set_proxy(h, "socks5://u:c-proxy-pw@127.0.0.1:1"), PROVISION_ERR_ARGUMENT);
+    CHECK(strstr(provision_last_error(), "c-proxy-pw") == NULL);
+    CHECK_STATUS(provision_set_proxy(h, ""), PROVISION_OK);
+
+    CHECK_STATUS(provision_set_header(h, "Authorization", "x"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_header(h, "X-Token", "a\r\nInjected: 1"), PROVISION_ERR_ARGUMENT);
+    CHECK(strstr(provision_last_error(), "Injected") == NULL);
+    CHECK_STATUS(provision_set_header(h, NULL, "x"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_header(h, "X-Device", "c-test"), PROVISION_OK);
+    CHECK_STATUS(provision_set_header(h, "X-Device", NULL), PROVISION_OK);
+
+    CHECK_STATUS(provision_set_variable(h, "password", "x"), PROVISION_ERR_ARGUMENT);
+    CHECK_STATUS(provision_set_variable(h, "version", "1.14"), PROVISION_OK);
+    CHECK_STATUS(provision_run(h, NULL), PROVISION_OK);
+    provision_free(h);
+
+    /* A template with a typo: FORMAT naming it, and no request (the harness
+     * checks that no query ever reached the server). */
+    snprintf(templated, sizeof templated, "%s?v=[versoin]", f->live);
+    const char *typo[] = {templated, NULL};
+    if (!provision_text(f, typo, text) || !CHECK_STATUS(provision_load_xml(text, &h), PROVISION_OK))
+        return;
+    CHECK_STATUS(provision_run(h, NULL), PROVISION_ERR_FORMAT);
+    CHECK(strstr(provision_last_error(), "[versoin]") != NULL);
+    provision_free(h);
+}
+
 /* The library under test is built with the `test-hooks` feature: with
  * PROVISION_TEST_PANIC set, every exported function panics inside its
  * boundary. The panic must come out as PROVISION_ERR_INTERNAL, leak nothing
@@ -399,6 +448,7 @@ int main(int argc, char **argv)
         {"status names: as in the header, PROVISION_UNKNOWN otherwise", test_status_names},
         {"outcome: a snapshot outlives later runs and the handle", test_outcome},
         {"timeouts and CA file: checked, then a run works", test_timeouts_and_ca_file},
+        {"network settings: client cert, proxy, headers, variables checked; a run works", test_network_settings},
         {"a forced panic is PROVISION_ERR_INTERNAL and the process lives on", test_forced_panic},
     };
     int failed = 0;

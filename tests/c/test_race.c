@@ -249,6 +249,11 @@ static void *change_settings(void *arg)
                  && provision_set_call_active(r->h, 0) == PROVISION_OK;
         if (r->rounds[me] % 4 == 0)
             ok = ok && provision_set_logger(r->h, NULL, NULL) == PROVISION_OK;
+        /* Issue 12's setters: each replaces what the next run takes. */
+        ok = ok && provision_set_header(r->h, "X-Race", (r->rounds[me] % 2) ? "on" : NULL) == PROVISION_OK
+             && provision_set_variable(r->h, "race", "v") == PROVISION_OK
+             && provision_set_proxy(r->h, (r->rounds[me] % 2) ? "" : NULL) == PROVISION_OK
+             && provision_set_client_cert(r->h, NULL, NULL) == PROVISION_OK;
         if (!ok)
             bad(r, "a setting was refused");
         sleep_ms(1);

@@ -1,8 +1,8 @@
 /*
  * The lifecycle through the C ABI: the refresh worker and its callback,
  * calls that defer provisioning, back-off, prompt stop (also from inside the
- * callback), the <provision> section, the last-known-good cache, 304, and a
- * multi-thread stress run. It runs under valgrind in `make test`.
+ * callback), provision_refresh_now, the <provision> section, the
+ * last-known-good cache, 304, and a multi-thread stress run. It runs under valgrind in `make test`.
  *
  * Run by tests/c/refresh_harness.py as
  *   test_refresh BASE_URL TMPDIR REQUEST_LOG
@@ -70,7 +70,7 @@ struct recorder {
     char last_config[TEXT_MAX];
     int torn;                 /* a config that is neither answer, or a bad argument */
     provision_t *handle;        /* for the callbacks that stop or free it */
-    enum { KEEP, STOP_INSIDE, FREE_INSIDE } inside;
+    enum { KEEP, STOP_INSIDE, FREE_INSIDE, ASK_INSIDE_ONCE } inside;
     int inside_status;        /* what provision_stop_refresh returned inside */
 };
 
@@ -103,6 +103,10 @@ static void on_refresh(void *userdata, int status, int changed, const char *conf
         r->inside_status = provision_stop_refresh(r->handle);
     else if (r->inside == FREE_INSIDE)
         provision_free(r->handle);
+    else if (r->inside == ASK_INSIDE_ONCE) {
+        r->inside = KEEP; /* only the worker reads it once it runs */
+        r->inside_status = provision_refresh_now(r->handle, 0);
+    }
     pthread_mutex_lock(&r->lock);
     if (r->calls < MAX_CALLS) {
         r->status[r->calls] = status;
@@ -338,6 +342,42 @@ static void test_free_inside_callback(const struct fixture *f)
     recorder_destroy(&r);
 }
 
+static void test_refresh_now(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    CHECK_STATUS(provision_refresh_now(NULL, 0), PROVISION_ERR_ARGUMENT);
+    provision_t *h = load_for(f, "/now/", 3600, "accounts");
+    if (h) {
+        CHECK_STATUS(provision_refresh_now(h, 0), PROVISION_ERR_ARGUMENT); /* no worker yet */
+        CHECK(strstr(provision_last_error(), "no refresh worker") != NULL);
+    }
+    r.handle = h;
+    r.inside = ASK_INSIDE_ONCE;
+    r.inside_status = -1;
+    /* The first attempt is at once; its callback asks for another at once,
+     * not in half an hour as scheduled. */
+    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK) && CHECK(wait_calls(&r, 2))) {
+        CHECK(r.inside_status == PROVISION_OK);
+        /* During a call, asks wait for hang-up and coalesce into one attempt. */
+        CHECK_STATUS(provision_set_call_active(h, 1), PROVISION_OK);
+        for (int i = 0; i < 5; i++)
+            CHECK_STATUS(provision_refresh_now(h, i % 2 ? 300 : 0), PROVISION_OK);
+        sleep_s(1.0);
+        CHECK(calls_of(&r) == 2);
+        CHECK_STATUS(provision_set_call_active(h, 0), PROVISION_OK);
+        CHECK(wait_calls(&r, 3));
+        sleep_s(1.0); /* more than the longest delay asked: nothing else comes */
+        CHECK(calls_of(&r) == 3);
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        CHECK_STATUS(provision_refresh_now(h, 0), PROVISION_ERR_ARGUMENT); /* stopped */
+        CHECK(count_requests(f, "/now/configuration") == 3);
+        CHECK(r.torn == 0);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
 static void test_changed_only_on_change(const struct fixture *f)
 {
     struct recorder r;
@@ -505,6 +545,9 @@ static void *toggle_calls(void *arg)
     for (int active = 1; keep_going(s, s->toggles, 20); active = !active, s->toggles++) {
         if (provision_set_call_active(s->h, active) != PROVISION_OK)
             s->bad[0]++;
+        int asked = provision_refresh_now(s->h, 50); /* races the worker's restarts */
+        if (asked != PROVISION_OK && asked != PROVISION_ERR_ARGUMENT)
+            s->bad[0]++;
         sleep_s(0.003);
     }
     return finish(s);
@@ -584,6 +627,59 @@ static void test_stress(const struct fixture *f)
     recorder_destroy(&r);
 }
 
+/* --------------------------------------------------- network settings */
+
+/* The header promises that the network setters may be called from any
+ * thread while runs and the refresh worker use the handle: one thread
+ * changes them in a loop while this one runs and the worker refreshes. */
+struct setter {
+    provision_t *h;
+    int rounds, bad, stop; /* stop: read with __atomic */
+};
+
+static void *change_network(void *arg)
+{
+    struct setter *s = arg;
+    char value[32];
+    for (; s->rounds < 30 || !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); s->rounds++) {
+        snprintf(value, sizeof value, "round-%d", s->rounds);
+        int statuses[] = {
+            provision_set_header(s->h, "X-Round", value),
+            provision_set_variable(s->h, "round", value),
+            provision_set_proxy(s->h, s->rounds % 2 ? "" : NULL),
+            provision_set_client_cert(s->h, NULL, NULL),
+            provision_set_header(s->h, "X-Gone", s->rounds % 2 ? "x" : NULL),
+        };
+        for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
+            s->bad += statuses[i] != PROVISION_OK;
+        if (s->rounds > 10000)
+            break; /* a wedged reader must not hang the suite */
+    }
+    return NULL;
+}
+
+static void test_network_setters_race(const struct fixture *f)
+{
+    struct recorder r;
+    recorder_init(&r);
+    provision_t *h = load_for(f, "/tick/", 1, "accounts");
+    struct setter s = {h, 0, 0, 0};
+    pthread_t thread;
+    if (h && CHECK_STATUS(provision_start_refresh(h, NULL, on_refresh, &r), PROVISION_OK)
+        && CHECK(pthread_create(&thread, NULL, change_network, &s) == 0)) {
+        int runs = 0, failed = 0;
+        for (; runs < 10; runs++)
+            failed += provision_run(h, NULL) != PROVISION_OK;
+        __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK_STATUS(provision_stop_refresh(h), PROVISION_OK);
+        CHECK(failed == 0 && s.bad == 0 && r.torn == 0);
+        printf("# network setters: %d rounds of changes during %d runs\n", s.rounds, runs);
+    }
+    provision_free(h);
+    recorder_destroy(&r);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -604,12 +700,15 @@ int main(int argc, char **argv)
         {"stop: prompt during a period, and by provision_free", test_stop_is_prompt},
         {"stop from inside the callback: no deadlock, no further callback", test_stop_inside_callback},
         {"free from inside the callback: no deadlock, no further callback", test_free_inside_callback},
+        {"refresh_now: at once, from the callback, waits for hang-up, coalesces; ARGUMENT without a worker",
+         test_refresh_now},
         {"changed: 1 only when the merged config changed", test_changed_only_on_change},
         {"<provision> section: the next refresh asks the new server; save keeps it", test_provision_section_moves},
         {"cache: serves a restart while down (CACHED), refreshed when back", test_cache},
         {"304: the config stays, changed is 0", test_not_modified},
         {"arguments: NULL, refresh_rate 0, empty cache path", test_arguments},
         {"stress: refresh, call toggling and runs from several threads", test_stress},
+        {"network setters from another thread during runs and refreshes", test_network_setters_race},
     };
     int failed = 0;
     RUN_CASES(cases, &f, failed);

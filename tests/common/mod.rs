@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod tls;
 
 use std::io::{Read, Write};

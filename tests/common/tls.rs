@@ -34,18 +34,24 @@ impl Ca {
 
     /// A server configuration whose certificate names `hosts` (DNS names or IPs).
     pub fn server_config(&self, hosts: &[&str]) -> Arc<ServerConfig> {
-        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let (chain, key) = self.server_cert(hosts);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
+            .with_single_cert(chain, key)
             .unwrap();
         Arc::new(config)
+    }
+
+    /// A server certificate for `hosts` (DNS names or IPs) and its key.
+    fn server_cert(&self, hosts: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        (vec![CertificateDer::from(cert.der().to_vec())], key)
     }
 }
 
@@ -93,4 +99,53 @@ pub fn serve_tls(config: Arc<ServerConfig>, responder: impl Fn(&Request) -> Repl
         Some(Box::new(Tls(stream)))
     };
     serve_wrapped("https", Box::new(wrap), responder)
+}
+
+/// A client certificate issued by a test CA, as PEM files in a temp folder.
+pub struct ClientFiles {
+    pub chain: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl Ca {
+    /// A server configuration that requires a client certificate signed by `clients`.
+    pub fn server_config_requiring_client(&self, hosts: &[&str], clients: &Ca) -> Arc<ServerConfig> {
+        let (chain, key) = self.server_cert(hosts);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from(clients.der())).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .unwrap();
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        Arc::new(config)
+    }
+
+    /// The CA's certificate, DER.
+    pub fn der(&self) -> Vec<u8> {
+        rustls::pki_types::pem::PemObject::from_pem_slice(self.pem.as_bytes())
+            .map(|c: CertificateDer<'static>| c.to_vec())
+            .unwrap()
+    }
+
+    /// A client certificate for `name` and its PKCS#8 key, written to `dir`.
+    pub fn client_files(&self, dir: &Path, name: &str) -> ClientFiles {
+        self.client_files_for(dir, name, KeyPair::generate().unwrap())
+    }
+
+    /// A client certificate for `name` carrying `key`, and the key (PKCS#8), written to `dir`.
+    pub fn client_files_for(&self, dir: &Path, name: &str, key: KeyPair) -> ClientFiles {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let files = ClientFiles { chain: dir.join(format!("{name}.crt")), key: dir.join(format!("{name}.key")) };
+        std::fs::write(&files.chain, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+        files
+    }
 }

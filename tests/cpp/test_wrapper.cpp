@@ -94,6 +94,23 @@ void network_settings(Case& c, const Fixture& f) {
     c.check(status_thrown([&] { p.set_ca_file(f.dir + "/absent.pem"); }) == PROVISION_ERR_IO,
             "an unreadable CA file is PROVISION_ERR_IO");
     c.check(status_thrown([&] { p.set_ca_file(std::nullopt); }) == PROVISION_OK, "nullopt goes back to the system's store");
+    // Issue 12: each setter's refusals come back as statuses, and a run after them works.
+    c.check(status_thrown([&] { p.set_client_cert(f.dir + "/absent.crt", f.dir + "/absent.key"); }) == PROVISION_ERR_IO,
+            "an unreadable client certificate is PROVISION_ERR_IO");
+    c.check(status_thrown([&] { p.clear_client_cert(); }) == PROVISION_OK, "no client certificate");
+    c.check(status_thrown([&] { p.set_proxy("socks5://h:1"); }) == PROVISION_ERR_ARGUMENT, "only http proxies");
+    c.check(status_thrown([&] { p.set_proxy(""); }) == PROVISION_OK, "\"\" is no proxy");
+    c.check(status_thrown([&] { p.set_header("Authorization", "x"); }) == PROVISION_ERR_ARGUMENT,
+            "a header the library owns is refused");
+    c.check(status_thrown([&] { p.set_header("X-Device", "wrap\r\nX: y"); }) == PROVISION_ERR_ARGUMENT,
+            "a header value with CR LF is refused");
+    p.set_header("X-Device", "wrapper");
+    p.set_header("X-Gone", "x");
+    p.set_header("X-Gone", std::nullopt);
+    c.check(status_thrown([&] { p.set_variable("password", "x"); }) == PROVISION_ERR_ARGUMENT,
+            "[password] comes from the credentials");
+    p.set_variable("version", "1.14");
+    p.set_variable("version", std::nullopt);
     p.run();
     c.check(p.source_url() == f.live, "runs after the settings: " + p.source_url().value_or("(none)"));
 }

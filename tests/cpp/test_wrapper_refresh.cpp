@@ -173,6 +173,25 @@ void call_defers(Case& c, const Fixture& f) {
     p.stop_refresh();
 }
 
+void refresh_now(Case& c, const Fixture& f) {
+    Recorder r;
+    provision::Provision p = load(f, "refresh-now.conf", {f.live}, 3600);
+    c.check(status_thrown([&] { p.refresh_now(); }) == PROVISION_ERR_ARGUMENT, "no worker: ARGUMENT");
+    p.start_refresh(r.callback());
+    if (!r.wait_for(c, 1)) return;
+    p.set_call_active(true);
+    p.refresh_now(300ms);
+    p.refresh_now();
+    std::this_thread::sleep_for(1s);
+    c.check(r.count() == 1, "no attempt during the call");
+    p.set_call_active(false);
+    if (r.wait_for(c, 2)) c.check(r.heard()[1].status == PROVISION_OK, "one attempt at hang-up, not in half an hour");
+    std::this_thread::sleep_for(1s);  // more than the longest delay asked
+    c.check(r.count() == 2, "the two asks made one attempt: " + std::to_string(r.count()) + " callbacks");
+    p.stop_refresh();
+    c.check(status_thrown([&] { p.refresh_now(); }) == PROVISION_ERR_ARGUMENT, "stopped: ARGUMENT");
+}
+
 void moves(Case& c, const Fixture& f) {
     Recorder heard_a, heard_t;
     auto kept_a = std::make_shared<int>(0), kept_t = std::make_shared<int>(0);
@@ -274,6 +293,7 @@ int main(int argc, char** argv) {
             {"c++ refresh: stop_refresh from inside the callback; no further call", {stop_inside}},
             {"c++ refresh: a throwing callback does not stop the worker; ARGUMENT cases", {callback_errors}},
             {"c++ refresh: set_call_active defers run() and the worker until hang-up", {call_defers}},
+            {"c++ refresh: refresh_now waits for hang-up and coalesces; ARGUMENT without a worker", {refresh_now}},
             {"c++ refresh: the handle moved while refreshing keeps working; assignment stops the target's",
              {moves}},
             {"c++ refresh: destroying the handle during a callback waits for it", {destroy_during_callback}},

@@ -5,7 +5,9 @@
 
 P holds an install made with PREFIX=P; ROOT one made with PREFIX=/usr
 DESTDIR=ROOT. Checks the FHS layout (library, links, header, .pc) in ROOT,
-then builds the C++ example with P's pkg-config file alone and runs it.
+then builds the C++ example with P's pkg-config file and the rpath the docs
+show (`-Wl,-rpath,$(pkg-config --variable=libdir provision)`) and runs it
+with neither LD_LIBRARY_PATH nor PKG_CONFIG_PATH set.
 """
 
 import argparse
@@ -33,13 +35,14 @@ def layout(report, root, prefix, multiarch, abi_version):
             f"{path}: {os.readlink(path) if path.is_symlink() else 'not a link'}",
         )
     for header in ("provision.h", "provision.hpp"):
-        report.check(f"install: {prefix}/include/{header}", (Path(root + prefix) / "include" / header).is_file())
+        report.check(f"install: {prefix}/include/provision/{header}",
+                     (Path(root + prefix) / "include" / "provision" / header).is_file())
     pc = libdir / "pkgconfig" / "provision.pc"
     text = pc.read_text() if pc.is_file() else ""
     libdir_line = "libdir=${prefix}/lib" + (f"/{multiarch}" if multiarch else "")
     report.check(
-        f"install: {pc.relative_to(root)} says prefix={prefix} and {libdir_line}",
-        f"prefix={prefix}\n" in text and f"{libdir_line}\n" in text,
+        f"install: {pc.relative_to(root)} says prefix={prefix}, {libdir_line} and -I${{includedir}}/provision",
+        f"prefix={prefix}\n" in text and f"{libdir_line}\n" in text and "Cflags: -I${includedir}/provision\n" in text,
         text,
     )
 
@@ -54,8 +57,11 @@ def main():
     report = Report()
     layout(report, args.staged, "/usr", args.multiarch, args.abi_version)
     libdir = os.path.join(args.prefix, "lib", args.multiarch) if args.multiarch else os.path.join(args.prefix, "lib")
-    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(libdir, "pkgconfig"), LD_LIBRARY_PATH=libdir)
-    example_with_pkg_config(report, "make install", env, libdir)
+    # pkg-config needs to be told where the .pc is; the program, built with
+    # the rpath the docs show, runs with no variable pointing at the prefix.
+    bare = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PKG_CONFIG_PATH")}
+    env = dict(bare, PKG_CONFIG_PATH=os.path.join(libdir, "pkgconfig"))
+    example_with_pkg_config(report, "make install", env, libdir, rpath=True, run_env=bare)
     return report.finish()
 
 

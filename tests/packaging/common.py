@@ -35,13 +35,19 @@ def run(command, env=None, **kwargs):
     return subprocess.run(command, env=env, capture_output=True, text=True, **kwargs)
 
 
-def example_with_pkg_config(report, label, env, library_dir):
+def example_with_pkg_config(report, label, env, library_dir, rpath=False, run_env=None):
     """Builds examples/softphone.cpp with the flags pkg-config gives under
-    `env` alone, checks that the program loads the library from
-    `library_dir`, and runs its start-up scenarios against loopback."""
+    `env` alone (plus, with `rpath`, the documented
+    `-Wl,-rpath,$(pkg-config --variable=libdir provision)`), checks that the
+    program loads the library from `library_dir`, and runs its start-up
+    scenarios against loopback under `run_env` (default: `env`)."""
+    run_env = env if run_env is None else run_env
     flags = run(["pkg-config", "--cflags", "--libs", "provision"], env=env)
     if not report.check(f"{label}: pkg-config knows provision", flags.returncode == 0, flags.stderr.strip()):
         return
+    if rpath:
+        libdir = run(["pkg-config", "--variable=libdir", "provision"], env=env).stdout.strip()
+        flags.stdout = flags.stdout.strip() + f" -Wl,-rpath,{libdir}"
     with tempfile.TemporaryDirectory(prefix="provision-example-") as tmp:
         binary = os.path.join(tmp, "softphone")
         command = [os.environ.get("CXX", "c++"), "-std=c++17", str(ROOT / "examples" / "softphone.cpp"), "-o", binary]
@@ -54,7 +60,7 @@ def example_with_pkg_config(report, label, env, library_dir):
         )
         if not ok:
             return
-        loaded = run(["ldd", binary], env=env).stdout
+        loaded = run(["ldd", binary], env=run_env).stdout
         wanted = os.path.join(library_dir, "libprovision.so.1")
         paths = [line.split()[2] for line in loaded.splitlines() if line.split()[:2] == ["libprovision.so.1", "=>"]]
         report.check(  # realpath: /lib is /usr/lib on merged-/usr systems
@@ -63,7 +69,8 @@ def example_with_pkg_config(report, label, env, library_dir):
             loaded.strip(),
         )
         saved = os.environ.copy()
-        os.environ.update(env)
+        os.environ.clear()
+        os.environ.update(run_env)
         try:
             passed, failed = softphone.run_scenarios(binary, ["fallback", "server-error"])
         finally:

@@ -24,13 +24,23 @@ contains a password. ``prov.set_logger(callable)`` hands each URL a run
 tries, and each notice, to the host's log as a :class:`LogRecord`;
 ``prov.last_outcome()`` gives the last run's result as an :class:`Outcome`.
 
+The operator's addressbook (docs/addressbook.md), within the provision
+file's restrictions::
+
+    book = prov.addressbook()                     # an Addressbook of Contacts
+    new = prov.add_contact(provision.Contact(name="Bob", numbers=[provision.Number("work", "+1 555")]))
+    prov.update_contact(new.id, new.replace(note="met at the fair"))
+    prov.delete_contact(new.id)
+
 For operators, ``python3 -m provision run PROVISION_FILE`` tries a provision
-file against its servers and prints what happened (``--help``).
+file against its servers and prints what happened, and ``python3 -m provision
+addressbook PROVISION_FILE`` prints its addressbook as a table (``--help``).
 
 The modules: ``_errors`` (statuses, one exception class per failure status),
 ``_ffi`` (loading the library, one ctypes prototype per C function),
 ``_callbacks`` (the C callbacks into Python), ``_provision`` (the handle),
-``_outcome`` (a run's result as values), ``cli`` (``python3 -m provision``).
+``_outcome`` (a run's result as values), ``_addressbook`` (the operator's
+phonebook as values), ``cli`` (``python3 -m provision``).
 This file only re-exports them. The library's lookup order is in ``_ffi``.
 """
 
@@ -47,6 +57,7 @@ from ._errors import (
     FormatError,
     InternalError,
     NotFoundError,
+    RestrictedError,
     ProvisionError,
     ProvisionIOError,
     ServerError,
@@ -66,9 +77,13 @@ __all__ = [
     "FetchError",
     "DeferredError",
     "InternalError",
+    "RestrictedError",
     "ERRORS",
     "LibraryNotFound",
     "Outcome",
+    "Addressbook",
+    "Contact",
+    "Number",
     "Refreshed",
     "LogKind",
     "LogRecord",
@@ -89,6 +104,7 @@ __all__ = [
 # what is missing), and using any of these names raises the ImportError that
 # lists every place tried.
 try:
+    from ._addressbook import Addressbook, Contact, Number
     from ._callbacks import Attempt, Logger, LogKind, LogRecord, Refreshed
     from ._ffi import VERSION, VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH
     from ._outcome import Outcome

@@ -22,6 +22,7 @@ __all__ = [
     "FetchError",
     "DeferredError",
     "InternalError",
+    "RestrictedError",
     "ERRORS",
 ]
 
@@ -41,6 +42,8 @@ class Status(IntEnum):
     ERR_INTERNAL = 9
     CACHED = 10
     """Not a failure: every URL failed and the last-known-good cache served."""
+    ERR_RESTRICTED = 11
+    """The provision file does not allow this addressbook operation; no request was made."""
 
     def __str__(self) -> str:
         """The name, e.g. ``ERR_FETCH``: what ``print(prov.run())`` shows."""
@@ -132,6 +135,14 @@ class DeferredError(ProvisionError):
     default_status = Status.ERR_DEFERRED
 
 
+class RestrictedError(ProvisionError):
+    """The provision file does not allow this addressbook operation
+    (``use_addressbook`` is 0, or the manipulation is in its
+    ``restrictions``): no request was made."""
+
+    default_status = Status.ERR_RESTRICTED
+
+
 class InternalError(ProvisionError):
     """A bug in libprovision (a panic caught at the ABI boundary)."""
 
@@ -150,6 +161,7 @@ ERRORS: Dict[Status, Type[ProvisionError]] = {
         FetchError,
         DeferredError,
         InternalError,
+        RestrictedError,
     )
 }
 """The exception class raised for each failure status."""

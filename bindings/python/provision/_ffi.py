@@ -117,6 +117,13 @@ def _check_version() -> None:
 _check_version()
 
 
+
+class OpaqueAddressbook(ctypes.Structure):
+    """``provision_addressbook_t``, only ever seen through a pointer."""
+
+
+AddressbookHandle = ctypes.POINTER(OpaqueAddressbook)
+
 PROTOTYPES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
 """Every C function declared here: name -> (restype, argtypes)."""
 
@@ -169,6 +176,18 @@ outcome_free = _declare("provision_outcome_free", None, OutcomeHandle)
 start_refresh = _declare("provision_start_refresh", c_int, Handle, c_str, RefreshCallback, c_void_p)
 stop_refresh = _declare("provision_stop_refresh", c_int, Handle)
 set_call_active = _declare("provision_set_call_active", c_int, Handle, c_int)
+refresh_now = _declare("provision_refresh_now", c_int, Handle, c_uint)
+set_client_cert = _declare("provision_set_client_cert", c_int, Handle, c_str, c_str)
+set_proxy = _declare("provision_set_proxy", c_int, Handle, c_str)
+set_header = _declare("provision_set_header", c_int, Handle, c_str, c_str)
+set_variable = _declare("provision_set_variable", c_int, Handle, c_str, c_str)
+addressbook_fetch = _declare("provision_addressbook_fetch", c_int, Handle, ctypes.POINTER(AddressbookHandle))
+addressbook_xml = _declare("provision_addressbook_xml", c_str, AddressbookHandle)
+addressbook_count = _declare("provision_addressbook_count", ctypes.c_size_t, AddressbookHandle)
+addressbook_free = _declare("provision_addressbook_free", None, AddressbookHandle)
+addressbook_add = _declare("provision_addressbook_add", c_int, Handle, c_str, ctypes.POINTER(AddressbookHandle))
+addressbook_update = _declare("provision_addressbook_update", c_int, Handle, c_str, c_str)
+addressbook_delete = _declare("provision_addressbook_delete", c_int, Handle, c_str)
 
 
 # --------------------------------------------------------------------------

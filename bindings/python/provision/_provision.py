@@ -11,9 +11,10 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, Union
 
-from . import _ffi
+from . import _addressbook, _ffi
+from ._addressbook import Addressbook, Contact
 from ._callbacks import Logger, Refreshed, inside_callback, log_thunk, refresh_thunk
 from ._errors import ArgumentError, Status
 from ._ffi import StrPath
@@ -41,13 +42,14 @@ def status_name(status: int) -> str:
     return _ffi.decode(_ffi.status_name(status)) or "PROVISION_UNKNOWN"
 
 
-def _milliseconds(seconds: float, what: str) -> int:
-    """A timeout in seconds as the C ABI's unsigned milliseconds."""
+def _milliseconds(seconds: float, what: str, least: int = 1) -> int:
+    """A duration in seconds (``what``, e.g. "connect timeout") as the C
+    ABI's unsigned milliseconds, at least ``least``."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"the {what} timeout must be a number of seconds, not {type(seconds).__name__}")
+        raise TypeError(f"the {what} must be a number of seconds, not {type(seconds).__name__}")
     millis = round(seconds * 1000) if math.isfinite(seconds) else -1
-    if not 1 <= millis <= 0xFFFFFFFF:
-        raise ArgumentError(f"the {what} timeout must be from 0.001 to 4294967.295 seconds, not {seconds!r}")
+    if not least <= millis <= 0xFFFFFFFF:
+        raise ArgumentError(f"the {what} must be from {least / 1000:g} to 4294967.295 seconds, not {seconds!r}")
     return millis
 
 
@@ -121,7 +123,7 @@ class Provision:
         :class:`ArgumentError` (a :class:`ValueError`) for one under a
         millisecond (0 included), not finite, or over 2**32 - 1 ms (49 days).
         """
-        millis = [_milliseconds(connect, "connect"), _milliseconds(total, "total")]
+        millis = [_milliseconds(connect, "connect timeout"), _milliseconds(total, "total timeout")]
         with self._use() as handle:
             _ffi.check(_ffi.set_timeouts(handle, *millis))
 
@@ -171,9 +173,12 @@ class Provision:
         callback: Optional[Callable[[Refreshed], None]] = None,
     ) -> None:
         """Starts the library's refresh worker: it provisions (as :meth:`run`
-        with ``local_config_path``) every ``refresh_rate`` seconds after the
-        last success, sooner after a failure (back-off: 1 s doubling, capped
-        at the period, with jitter), never during a call, and calls
+        with ``local_config_path``) about every ``refresh_rate`` seconds after
+        the last success (each period drawn so that a fleet of phones spreads
+        over it, with a mean of ``refresh_rate``: see docs/fleet.md and
+        ``provision_start_refresh`` in provision.h), sooner after a failure
+        (back-off: 1 s doubling, capped at the period, with jitter; never
+        before a server's ``Retry-After``), never during a call, and calls
         ``callback(Refreshed(...))`` on its own thread after each attempt.
         The callback may use this object, including :meth:`stop_refresh` and
         :meth:`close`. Exceptions it raises go to ``sys.unraisablehook``.
@@ -197,6 +202,26 @@ class Provision:
         with self._use() as handle:
             _ffi.check(_ffi.stop_refresh(handle))
 
+    def refresh_now(self, max_delay: float = 0) -> None:
+        """Asks the running refresh worker for an attempt after a uniformly
+        random delay from 0 to ``max_delay`` **seconds** (``int`` or
+        ``float``, rounded to the millisecond; 0: at once), so that a fleet
+        told at once (a SIP ``check-sync``) spreads over the window. It
+        replaces the scheduled attempt; calls before that attempt starts
+        coalesce into one (the earliest wins); during a call it waits for
+        hang-up. Returns at once; the callback of :meth:`start_refresh`
+        reports the attempt. May be called from any thread, the callback
+        included.
+
+        Raises :class:`ArgumentError` when no worker runs (never started,
+        stopped, or ended by a ``refresh_rate`` of 0) or for a ``max_delay``
+        that is negative, not finite, or over 2**32 - 1 ms; :class:`TypeError`
+        when it is not a number.
+        """
+        millis = _milliseconds(max_delay, "max_delay", least=0)
+        with self._use() as handle:
+            _ffi.check(_ffi.refresh_now(handle, millis))
+
     def set_cache(self, path: Optional[StrPath]) -> None:
         """Keeps a last-known-good cache at ``path`` (``None``: none): each
         successful run stores its provisioned sections there (atomically,
@@ -209,7 +234,7 @@ class Provision:
     def save(self, path: StrPath) -> None:
         """Writes the current settings, including what a server's
         ``<provision>`` section changed, as a provision file at ``path``
-        (atomically, mode 0600 for a new file). Credentials given with
+        (atomically, always mode 0600). Credentials given with
         :meth:`set_credentials` are not written."""
         path_bytes = _ffi.encode_path(path, "path")
         with self._use() as handle:
@@ -218,7 +243,8 @@ class Provision:
     def store_local(self, path: StrPath, config_xml: Optional[str] = None) -> None:
         """Writes ``config_xml`` (default: the merged config of the last run)
         to ``path`` without the sections the last run provisioned. The write
-        is atomic; a new file gets mode 0600, an existing one keeps its mode.
+        is atomic; a new file gets mode 0600, an existing one its owner's
+        mode without group or other write (docs/security.md).
 
         Raises :class:`ArgumentError` without ``config_xml`` before any
         successful run, :class:`FormatError` for malformed ``config_xml`` and
@@ -256,6 +282,51 @@ class Provision:
         with self._use() as handle:
             _ffi.check(_ffi.set_user_agent(handle, agent))
 
+    def set_client_cert(self, cert_chain_pem_path: Optional[StrPath], key_pem_path: Optional[StrPath]) -> None:
+        """Presents this certificate chain and private key (PEM files; PKCS#8,
+        RSA or EC key) to https servers that ask for a client certificate;
+        both ``None`` removes them. The files are read now, once.
+
+        Raises :class:`ProvisionIOError` when a file cannot be read,
+        :class:`FormatError` when one holds no certificate or no key or they
+        do not match (the message says which, never quoting the key), and
+        :class:`ArgumentError` when only one is given. From the next run on."""
+        chain = _ffi.encode_path(cert_chain_pem_path, "cert_chain_pem_path")
+        key = _ffi.encode_path(key_pem_path, "key_pem_path")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_client_cert(handle, chain, key))
+
+    def set_proxy(self, proxy_url: Optional[str]) -> None:
+        """The proxy of later requests: ``None`` the environment's
+        (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``), ``""`` none at all,
+        else ``http://[user:password@]host:port``. :class:`ArgumentError` for
+        another form. A proxy's 407 is a :class:`FetchError` saying whether it
+        wants credentials or refused those given."""
+        url = _ffi.encode(proxy_url, "proxy_url")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_proxy(handle, url))
+
+    def set_header(self, name: str, value: Optional[str]) -> None:
+        """Sends ``name: value`` with every later request to the base URLs'
+        own origins (never after a redirect elsewhere, never logged);
+        ``None`` removes it. :class:`ArgumentError` for names the library owns
+        (``Authorization``, ``Host``, ``Proxy-*``, ``User-Agent``...), invalid
+        names or values (CR, LF...), and beyond 32 headers or 8 KiB."""
+        raw_name = _ffi.encode(name, "name")
+        raw_value = _ffi.encode(value, "value")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_header(handle, raw_name, raw_value))
+
+    def set_variable(self, name: str, value: Optional[str]) -> None:
+        """The value of the ``[name]`` (or ``{name}``) placeholder in URL
+        templates, percent-encoded when filled in; ``None`` removes it.
+        ``[username]`` and ``[password]`` come from the credentials and are
+        refused here (:class:`ArgumentError`)."""
+        raw_name = _ffi.encode(name, "name")
+        raw_value = _ffi.encode(value, "value")
+        with self._use() as handle:
+            _ffi.check(_ffi.set_variable(handle, raw_name, raw_value))
+
     @property
     def config(self) -> Optional[str]:
         """The merged config of the last successful run; ``None`` before one."""
@@ -284,6 +355,39 @@ class Provision:
         with self._use() as handle:
             snapshot = _ffi.last_outcome(handle)
         return Outcome._from_snapshot(snapshot) if snapshot else None
+
+    # The addressbook part (docs/addressbook.md). Each call raises
+    # RestrictedError, without a request, when the provision file does not
+    # allow it; ServerError with the server's <error> text; FetchError
+    # otherwise. Never deferred by a call, never touches the configuration.
+
+    def addressbook(self) -> Addressbook:
+        """Fetches the addressbook from the base URLs in turn (like a run)."""
+        with self._use() as handle:
+            return _addressbook.fetch(handle)
+
+    def add_contact(self, contact: Union[Contact, str]) -> Contact:
+        """Adds a contact (a :class:`Contact`, whose id is not sent, or the
+        text of one ``<contact>`` without ``<id>``); returns it as the server
+        stored it, with its id. :class:`FormatError` for malformed XML, and a
+        :class:`FetchError` saying the outcome is unknown when the connection
+        broke after sending (it is never sent twice)."""
+        xml = _addressbook.contact_xml(contact, with_id=False)
+        with self._use() as handle:
+            return _addressbook.add(handle, xml)
+
+    def update_contact(self, contact_id: str, contact: Union[Contact, str]) -> None:
+        """Replaces contact ``contact_id`` with ``contact``."""
+        id_bytes = _ffi.encode(contact_id, "contact_id")
+        xml = _addressbook.contact_xml(contact, with_id=False)
+        with self._use() as handle:
+            _addressbook.update(handle, id_bytes, xml)
+
+    def delete_contact(self, contact_id: str) -> None:
+        """Deletes contact ``contact_id``."""
+        id_bytes = _ffi.encode(contact_id, "contact_id")
+        with self._use() as handle:
+            _addressbook.delete(handle, id_bytes)
 
     @property
     def closed(self) -> bool:

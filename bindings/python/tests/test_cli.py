@@ -107,6 +107,20 @@ def test_help_documents_the_command_and_the_exit_statuses():
     assert cli().returncode == 2
 
 
+def test_secret_query_parameters_never_reach_a_cli_line(serve, dead_url, provision_file):
+    # Issue 10: some servers take credentials in the base URL's query.
+    live = serve({"/configuration": Reply(ANSWER)})
+    dead = dead_url + "?username=u&password=verysecret"
+    served = live.url + "/?username=u&password=verysecret&site=7"
+    result = cli("run", str(provision_file([dead, served], use_authentication=0)))
+    assert result.returncode == 0, result.stderr
+    assert "verysecret" not in result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"failed {dead_url}configuration?username=u&password=***: ")
+    assert lines[1].startswith(f"ok     {live.url}/configuration?username=u&password=***&site=7: ok, ")
+    assert lines[2] == f"served by {live.url}/?username=u&password=***&site=7 (provisioned: accounts, codecs)"
+
+
 def test_help_works_without_the_library_and_the_rest_fails_in_one_line(tmp_path, provision_file):
     hidden = str(tmp_path / "no-libprovision-here.so")
     for args in (["--help"], ["run", "--help"]):

@@ -60,7 +60,9 @@ def test_a_period_of_one_second_refreshes_repeatedly(serve, load):
     # One request per callback, and at most one whose attempt was under way
     # when stop came (its callback is not made).
     assert len(callbacks.seen) <= len(server.requests) <= len(callbacks.seen) + 1
-    assert all(gap >= 0.9 for gap in gaps(server)), gaps(server)
+    # The first attempt is at once, then a fresh period (at least half the
+    # rate, so that a fleet spreads), then steady ones (within 10%).
+    assert gaps(server)[0] >= 0.5 and all(gap >= 0.9 for gap in gaps(server)[1:]), gaps(server)
 
 
 def test_refresh_rate_zero_a_second_worker_and_a_closed_handle_are_refused(serve, load):
@@ -117,6 +119,43 @@ def test_failures_back_off_exponentially_below_the_period(serve, load):
     # 1 s, then 2 s, each less up to 25%: the ranges do not overlap.
     assert first >= 0.75 and second >= 1.5 and second > first, (first, second)
     assert second < 60
+
+
+def test_refresh_now_asks_at_once_waits_for_hang_up_and_coalesces(serve, load):
+    server = serve({"/configuration": Reply(ANSWER)})
+    prov = load([server.url + "/"], refresh_rate=3600)
+    with raises(provision.ArgumentError) as info:
+        prov.refresh_now()
+    assert "no refresh worker" in info.value.message
+    callbacks = Callbacks()
+    prov.start_refresh(None, callbacks)
+    assert callbacks.next().status == Status.OK
+    prov.refresh_now(0)
+    assert callbacks.next().status == Status.OK, "not in half an hour"
+
+    prov.set_call_active(True)
+    for max_delay in (0, 0.3, 0, 0.1):
+        prov.refresh_now(max_delay)
+    with pytest.raises(queue.Empty):
+        callbacks.queue.get(timeout=1.0)  # nothing during the call
+    prov.set_call_active(False)
+    assert callbacks.next().status == Status.OK
+    with pytest.raises(queue.Empty):
+        callbacks.queue.get(timeout=1.0)  # the four asks made one attempt
+    prov.stop_refresh()
+    assert len(server.requests) == 3
+    with raises(provision.ArgumentError):
+        prov.refresh_now()
+
+
+@pytest.mark.parametrize("bad", [-0.001, float("nan"), float("inf"), 4294967.296])
+def test_refresh_now_refuses_a_delay_out_of_range(serve, load, bad):
+    prov = load(["http://127.0.0.1:9/"], refresh_rate=3600)
+    with raises(provision.ArgumentError) as info:
+        prov.refresh_now(bad)
+    assert "max_delay" in info.value.message
+    with pytest.raises(TypeError):
+        prov.refresh_now("1")  # type: ignore[arg-type]
 
 
 def test_stop_is_prompt_and_close_stops_the_worker(serve, load):
