@@ -279,7 +279,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def table(book: Any) -> List[str]:
     """An Addressbook's contacts as aligned lines: a header, then one line per contact."""
-    rows = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
+    rows: List[Tuple[str, ...]] = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
     for c in book:
         numbers = ", ".join(f"{n.number} ({n.type})" for n in c.numbers)
         rows.append((c.id or "", c.name, numbers, c.email or "", c.company or "", c.note or ""))
