@@ -45,8 +45,9 @@ all: lib
 # Install, ABI check, Debian packages, the Python package (mk/package.mk);
 # the C++ wrapper's test and the C++ example (mk/cpp.mk); the sanitizer
 # builds and the race suite (mk/abi.mk); the fleet simulator (mk/fleet.mk);
-# the addressbook's C and C++ tests (mk/addressbook.mk).
-include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk mk/addressbook.mk
+# the addressbook's C and C++ tests (mk/addressbook.mk); the Python wheel
+# (mk/python.mk).
+include mk/package.mk mk/cpp.mk mk/abi.mk mk/fleet.mk mk/addressbook.mk mk/python.mk
 
 help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"

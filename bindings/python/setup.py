@@ -27,14 +27,17 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 try:
     from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
 except ImportError:
-    from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
+    try:
+        from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
+    except ImportError:  # no wheel support at all: an sdist or a legacy install still works
+        bdist_wheel = None  # type: ignore[assignment,misc]
 
 HERE = Path(__file__).resolve().parent
 LIBRARY = "libprovision.so.1"
@@ -110,16 +113,24 @@ class SdistWithCrate(sdist):
                 shutil.copy2(source / name, target / name)
 
 
-class PlatformWheel(bdist_wheel):
-    """With the library inside, a wheel for this platform and any Python 3."""
+class WithLibrary(Distribution):
+    """The bundled library makes the package platform-specific: installed to
+    platlib, and the wheel's files at its root (not under .data/purelib)."""
 
-    def finalize_options(self) -> None:
-        super().finalize_options()
-        self.root_is_pure = not BUNDLE
-
-    def get_tag(self) -> tuple:  # type: ignore[type-arg]
-        python, abi, platform = super().get_tag()
-        return ("py3", "none", platform) if BUNDLE else (python, abi, platform)
+    def has_ext_modules(self) -> bool:
+        return BUNDLE
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate, "bdist_wheel": PlatformWheel})
+commands = {"build_py": BuildPyWithLibrary, "sdist": SdistWithCrate}
+if bdist_wheel is not None:
+
+    class PlatformWheel(bdist_wheel):  # type: ignore[valid-type,misc]
+        """With the library inside, a wheel for this platform and any Python 3."""
+
+        def get_tag(self) -> tuple:  # type: ignore[type-arg]
+            python, abi, platform = super().get_tag()
+            return ("py3", "none", platform) if BUNDLE else (python, abi, platform)
+
+    commands["bdist_wheel"] = PlatformWheel
+
+setup(distclass=WithLibrary, cmdclass=commands)

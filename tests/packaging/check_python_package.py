@@ -19,6 +19,7 @@ PROVISION_LIBRARY for it.
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -86,6 +87,37 @@ def check_bundled(report, python, env, folder):
                  loaded.stdout + loaded.stderr)
 
 
+def check_script_failures(report, script, env, folder):
+    """The console script as an operator meets its failures: --help and a
+    one-line error with the library hidden, and no password without a
+    terminal; never a traceback."""
+    conf = Path(folder, "asks.conf")
+    conf.write_text(provision_conf(["http://127.0.0.1:9/"]).replace(
+        "<use_authentication>0</use_authentication>",
+        "<use_authentication>1</use_authentication><user_input_authentication>1</user_input_authentication>"))
+    quiet = dict(env)
+    quiet.pop("PROVISION_PASSWORD", None)
+    hidden = dict(quiet, PROVISION_LIBRARY=os.path.join(folder, "hidden", "libprovision.so.1"))
+
+    def script_run(args, environment):
+        return subprocess.run([script] + args, env=environment, cwd=folder, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, start_new_session=True, timeout=60)
+
+    def one_line(result, code):
+        return (result.returncode == code and result.stdout == "" and "Traceback" not in result.stderr
+                and len(result.stderr.splitlines()) == 1)
+
+    helped = script_run(["--help"], hidden)
+    report.check("pip console script: --help with the library hidden exits 0",
+                 helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr)
+    missing = script_run(["run", str(conf)], hidden)
+    report.check("pip console script: with the library hidden, `run` is one line and exit 1",
+                 one_line(missing, 1) and "libprovision could not be loaded" in missing.stderr, missing.stderr)
+    nopass = script_run(["run", str(conf), "--user", "alice"], quiet)
+    report.check("pip console script: --user with no terminal and no PROVISION_PASSWORD is one line and exit 3",
+                 one_line(nopass, 3) and "PROVISION_PASSWORD" in nopass.stderr, f"{nopass.returncode}: {nopass.stderr}")
+
+
 def check_wheel(report, python, env, tmp):
     """`pip wheel ./bindings/python`: a platform wheel with the library and py.typed."""
     wheels = os.path.join(tmp, "wheels")
@@ -131,6 +163,7 @@ def main():
             check_bundled(report, python, env, elsewhere)
             check_cli(report, "pip", python, env, elsewhere)
             check_cli(report, "pip console script", python, env, elsewhere, [os.path.join(venv, "bin", "provision")])
+            check_script_failures(report, os.path.join(venv, "bin", "provision"), env, elsewhere)
             check_wheel(report, python, env, tmp)
         else:
             check_cli(report, os.path.basename(python), python, env, elsewhere)

@@ -21,7 +21,8 @@ callback; tell the library when a call is up, so that it never asks then::
 Every failure raises a :class:`ProvisionError` subclass chosen by the
 library's status; its ``message`` is the library's own text, which never
 contains a password. ``prov.set_logger(callable)`` hands each URL a run
-tries to the host's log as an :class:`Attempt`.
+tries, and each notice, to the host's log as a :class:`LogRecord`;
+``prov.last_outcome()`` gives the last run's result as an :class:`Outcome`.
 
 The operator's addressbook (docs/addressbook.md), within the provision
 file's restrictions::
@@ -63,7 +64,6 @@ from ._errors import (
     Status,
 )
 from ._errors import LibraryNotFound
-from ._outcome import Outcome
 
 __all__ = [
     "Status",
@@ -85,11 +85,18 @@ __all__ = [
     "Contact",
     "Number",
     "Refreshed",
+    "LogKind",
+    "LogRecord",
     "Attempt",
     "Logger",
     "Provision",
     "version",
+    "status_name",
     "library_path",
+    "VERSION",
+    "VERSION_MAJOR",
+    "VERSION_MINOR",
+    "VERSION_PATCH",
 ]
 
 # What needs the shared library. When it cannot be loaded, `import provision`
@@ -98,8 +105,10 @@ __all__ = [
 # lists every place tried.
 try:
     from ._addressbook import Addressbook, Contact, Number
-    from ._callbacks import Attempt, Logger, Refreshed
-    from ._provision import Provision, library_path, version
+    from ._callbacks import Attempt, Logger, LogKind, LogRecord, Refreshed
+    from ._ffi import VERSION, VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH
+    from ._outcome import Outcome
+    from ._provision import Provision, library_path, status_name, version
 except LibraryNotFound as _missing:
     _load_error: LibraryNotFound = _missing
 

@@ -150,9 +150,9 @@ def add(handle: Any, contact: bytes) -> Contact:
     return _take(out).contacts[0]
 
 
-def update(handle: Any, contact_id: bytes, contact: bytes) -> None:
+def update(handle: Any, contact_id: Optional[bytes], contact: bytes) -> None:
     _ffi.check(_ffi.addressbook_update(handle, contact_id, contact))
 
 
-def delete(handle: Any, contact_id: bytes) -> None:
+def delete(handle: Any, contact_id: Optional[bytes]) -> None:
     _ffi.check(_ffi.addressbook_delete(handle, contact_id))

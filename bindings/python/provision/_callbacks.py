@@ -1,39 +1,71 @@
 """The C callbacks (ctypes thunks) that carry the library's calls into
 Python: the refresh worker's report and the logger's records.
 
-A thunk must outlive every call the library may still make through it;
-the handle (_provision.py) keeps each one for that long.
+A thunk must outlive every call the library may still make through it: the
+handle (_provision.py) keeps each one it installed until ``provision_free``
+has returned, which it never calls from inside a callback.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, List, NamedTuple, Optional
+from enum import IntEnum
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from . import _ffi
 from ._errors import status as _status
 
-__all__ = ["Attempt", "Logger", "Refreshed"]
+__all__ = ["LogKind", "LogRecord", "Attempt", "Logger", "Refreshed"]
+
+
+class LogKind(IntEnum):
+    """What a :class:`LogRecord` is about (``provision_log_kind``)."""
+
+    ATTEMPT = 0
+    """One base URL a run tried."""
+    NOTICE = 1
+    """Something the host should know that fails nothing: a corrupt cache
+    ignored, a ``<provision>`` section refused, a cache not written."""
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One base URL a run tried, as the logger hears it."""
+class LogRecord:
+    """One record for the host's log (``provision_log_record_t``)."""
 
-    url: str
-    """``BASE + "configuration"`` without credentials."""
+    kind: LogKind
+    """:attr:`LogKind.ATTEMPT` or :attr:`LogKind.NOTICE` (also for a kind
+    newer than this binding, as the header asks)."""
+    url: Optional[str]
+    """For an attempt, ``BASE + "configuration"`` without credentials;
+    ``None`` for a notice."""
     status: int
-    """:attr:`Status.OK` for the URL that served, :attr:`Status.ERR_SERVER`
-    for an ``<error>`` answer, :attr:`Status.ERR_FETCH` for any other failure."""
-    outcome: str
+    """For an attempt, :attr:`Status.OK` for the URL that served,
+    :attr:`Status.ERR_SERVER` for an ``<error>`` answer,
+    :attr:`Status.ERR_FETCH` for any other failure; for a notice, the status
+    of what went wrong."""
+    message: str
     """What happened, as a sentence; never a password, its MD5 or a Basic token."""
     elapsed_ms: int
-    """Wall time spent on that URL, in milliseconds."""
+    """Wall time spent on that URL, in milliseconds; 0 for a notice."""
+
+    @property
+    def outcome(self) -> str:
+        """The :attr:`message` (the name it had when records were only attempts)."""
+        return self.message
 
 
-Logger = Callable[[Attempt], None]
-"""A callable that receives each :class:`Attempt` of a run."""
+Attempt = LogRecord
+"""The name records had when they were only attempts; code written for it
+keeps working (``url``, ``status``, ``outcome``, ``elapsed_ms``), and now
+also hears notices (``url`` is ``None`` for those)."""
+
+Logger = Callable[[LogRecord], None]
+"""A callable that receives each :class:`LogRecord` of the runs on a handle."""
 
 
 class Refreshed(NamedTuple):
@@ -50,17 +82,20 @@ class Refreshed(NamedTuple):
 
 
 _in_callback = threading.local()
-"""``depth`` > 0 while this thread runs a refresh callback."""
-
-retired_thunks: List[Any] = []
-"""C callbacks of workers that were stopped or freed from inside their own
-callback: the worker may still be returning through them, so they are never
-released (one small object per such stop)."""
-
+"""``depth`` > 0 while this thread runs a callback from the library."""
 
 def inside_callback() -> bool:
-    """Whether this thread is running a refresh callback."""
+    """Whether this thread is running a callback from the library."""
     return getattr(_in_callback, "depth", 0) > 0
+
+
+@contextmanager
+def _called_back() -> Iterator[None]:
+    _in_callback.depth = getattr(_in_callback, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _in_callback.depth -= 1
 
 
 def refresh_thunk(callback: Optional[Callable[[Refreshed], None]]) -> Any:
@@ -71,24 +106,32 @@ def refresh_thunk(callback: Optional[Callable[[Refreshed], None]]) -> Any:
         return _ffi.RefreshCallback()
 
     def trampoline(_userdata: Any, status: int, changed: int, config: Optional[bytes]) -> None:
-        _in_callback.depth = getattr(_in_callback, "depth", 0) + 1
-        try:
+        with _called_back():
             # The worker set this thread's last error to the attempt's message.
             message = _ffi.last_message()
             callback(Refreshed(_status(status), bool(changed), _ffi.decode(config), message))
-        finally:
-            _in_callback.depth -= 1
 
     return _ffi.RefreshCallback(trampoline)
 
 
 def log_thunk(logger: Optional[Logger]) -> Any:
-    """The C logger that hands each record to ``logger`` as an
-    :class:`Attempt` (``None``: a NULL logger)."""
+    """The C logger that hands each record to ``logger`` as a
+    :class:`LogRecord` (``None``: a NULL logger)."""
     if logger is None:
         return _ffi.LogCallback()
 
-    def hear(url: Optional[bytes], status: int, outcome: Optional[bytes], elapsed_ms: int, _: Any) -> None:
-        logger(Attempt(_ffi.decode(url) or "", _status(status), _ffi.decode(outcome) or "", elapsed_ms))
+    def hear(_userdata: Any, pointer: Any) -> None:
+        with _called_back():
+            record = pointer.contents  # valid only during this call: copied here
+            kind = LogKind.ATTEMPT if record.kind == LogKind.ATTEMPT else LogKind.NOTICE
+            logger(
+                LogRecord(
+                    kind,
+                    _ffi.decode(record.url),
+                    _status(record.status),
+                    _ffi.decode(record.message) or "",
+                    int(record.elapsed_ms),
+                )
+            )
 
     return _ffi.LogCallback(hear)

@@ -75,12 +75,47 @@ lib = _load()
 library_path: str = lib._name
 """The path or name the shared library was loaded from."""
 
+# The header this binding was written against (PROVISION_VERSION*). A 1.x
+# library of this minor or later has every function declared below.
+VERSION_MAJOR = 1
+VERSION_MINOR = 0
+VERSION_PATCH = 0
+VERSION = f"{VERSION_MAJOR}.{VERSION_MINOR}.{VERSION_PATCH}"
+
 
 class Opaque(ctypes.Structure):
-    """The C handle struct, only ever seen through a pointer."""
+    """``provision_t`` and ``provision_outcome_t``, only ever seen through a pointer."""
 
 
 Handle = ctypes.POINTER(Opaque)
+OutcomeHandle = ctypes.POINTER(Opaque)
+
+
+class LogRecordStruct(ctypes.Structure):
+    """``provision_log_record_t``, in the header's field order. Only read
+    through the pointer the library gives (it may grow at its end in 1.x)."""
+
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("url", ctypes.c_char_p),
+        ("status", ctypes.c_int),
+        ("message", ctypes.c_char_p),
+        ("elapsed_ms", ctypes.c_uint64),
+    ]
+
+
+def _check_version() -> None:
+    """A library of another ABI major (PROVISION_LIBRARY may name any file)
+    would misread every call: refused at import."""
+    own = lib.provision_version
+    own.restype, own.argtypes = ctypes.c_char_p, []
+    found = (own() or b"").decode("ascii", errors="replace")
+    if found.split(".")[0] != str(VERSION_MAJOR):
+        raise LibraryNotFound(f"{library_path} is libprovision {found}; this binding needs {VERSION_MAJOR}.x")
+
+
+_check_version()
+
 
 
 class OpaqueAddressbook(ctypes.Structure):
@@ -95,7 +130,12 @@ PROTOTYPES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
 
 def _declare(name: str, restype: Any, *argtypes: Any) -> Any:
     """The library function ``name`` with its C signature declared."""
-    function = getattr(lib, name)
+    try:
+        function = getattr(lib, name)
+    except AttributeError:
+        raise LibraryNotFound(
+            f"{library_path} has no {name}: it is older than this binding, which needs libprovision {VERSION} or a later 1.x"
+        ) from None
     function.restype = restype
     function.argtypes = list(argtypes)
     PROTOTYPES[name] = (restype, argtypes)
@@ -103,11 +143,14 @@ def _declare(name: str, restype: Any, *argtypes: Any) -> Any:
 
 
 # The C types of the header, spelled as there.
-c_int, c_uint, c_uint64, c_void_p, c_str = ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_char_p
+c_int, c_uint, c_void_p, c_str = ctypes.c_int, ctypes.c_uint, ctypes.c_void_p, ctypes.c_char_p
 RefreshCallback = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int, c_str)
-LogCallback = ctypes.CFUNCTYPE(None, c_str, c_int, c_str, c_uint64, c_void_p)
+LogCallback = ctypes.CFUNCTYPE(None, c_void_p, ctypes.POINTER(LogRecordStruct))
 
 # One line per C function: _declare("provision_NAME", return type, argument types...).
+last_error = _declare("provision_last_error", c_str)
+version = _declare("provision_version", c_str)
+status_name = _declare("provision_status_name", c_str, c_int)
 load = _declare("provision_load", c_int, c_str, ctypes.POINTER(Handle))
 load_xml = _declare("provision_load_xml", c_int, c_str, ctypes.POINTER(Handle))
 free = _declare("provision_free", None, Handle)
@@ -115,20 +158,25 @@ set_credentials = _declare("provision_set_credentials", c_int, Handle, c_str, c_
 set_timeouts = _declare("provision_set_timeouts", c_int, Handle, c_uint, c_uint)
 set_ca_file = _declare("provision_set_ca_file", c_int, Handle, c_str)
 run = _declare("provision_run", c_int, Handle, c_str)
-config = _declare("provision_config", c_str, Handle)
-source_url = _declare("provision_source_url", c_str, Handle)
-is_provisioned = _declare("provision_is_provisioned", c_int, Handle, c_str)
 store_local = _declare("provision_store_local", c_int, Handle, c_str, c_str)
-last_error = _declare("provision_last_error", c_str)
-version = _declare("provision_version", c_str)
-set_call_active = _declare("provision_set_call_active", c_int, Handle, c_int)
-start_refresh = _declare("provision_start_refresh", c_int, Handle, c_str, RefreshCallback, c_void_p)
-stop_refresh = _declare("provision_stop_refresh", c_int, Handle)
-refresh_now = _declare("provision_refresh_now", c_int, Handle, c_uint)
 set_cache = _declare("provision_set_cache", c_int, Handle, c_str)
 save = _declare("provision_save", c_int, Handle, c_str)
 set_user_agent = _declare("provision_set_user_agent", c_int, Handle, c_str)
 set_logger = _declare("provision_set_logger", c_int, Handle, LogCallback, c_void_p)
+config = _declare("provision_config", c_str, Handle)
+source_url = _declare("provision_source_url", c_str, Handle)
+is_provisioned = _declare("provision_is_provisioned", c_int, Handle, c_str)
+last_outcome = _declare("provision_last_outcome", OutcomeHandle, Handle)
+outcome_config = _declare("provision_outcome_config", c_str, OutcomeHandle)
+outcome_source_url = _declare("provision_outcome_source_url", c_str, OutcomeHandle)
+outcome_provisioned = _declare("provision_outcome_provisioned", c_str, OutcomeHandle)
+outcome_is_provisioned = _declare("provision_outcome_is_provisioned", c_int, OutcomeHandle, c_str)
+outcome_from_cache = _declare("provision_outcome_from_cache", c_int, OutcomeHandle)
+outcome_free = _declare("provision_outcome_free", None, OutcomeHandle)
+start_refresh = _declare("provision_start_refresh", c_int, Handle, c_str, RefreshCallback, c_void_p)
+stop_refresh = _declare("provision_stop_refresh", c_int, Handle)
+set_call_active = _declare("provision_set_call_active", c_int, Handle, c_int)
+refresh_now = _declare("provision_refresh_now", c_int, Handle, c_uint)
 set_client_cert = _declare("provision_set_client_cert", c_int, Handle, c_str, c_str)
 set_proxy = _declare("provision_set_proxy", c_int, Handle, c_str)
 set_header = _declare("provision_set_header", c_int, Handle, c_str, c_str)

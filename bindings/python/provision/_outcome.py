@@ -8,7 +8,9 @@ and unchanged whatever the handle or other threads do afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
+
+from . import _ffi
 
 __all__ = ["Outcome"]
 
@@ -30,3 +32,17 @@ class Outcome:
     def is_provisioned(self, section: str) -> bool:
         """Whether the run provisioned ``section``."""
         return section in self.provisioned
+
+    @classmethod
+    def _from_snapshot(cls, snapshot: Any) -> "Outcome":
+        """Copies a ``provision_outcome_t`` into Python and frees it."""
+        try:
+            provisioned = _ffi.decode(_ffi.outcome_provisioned(snapshot)) or ""
+            return cls(
+                config=_ffi.decode(_ffi.outcome_config(snapshot)) or "",
+                source_url=_ffi.decode(_ffi.outcome_source_url(snapshot)),
+                from_cache=bool(_ffi.outcome_from_cache(snapshot)),
+                provisioned=tuple(s for s in provisioned.split(",") if s),
+            )
+        finally:
+            _ffi.outcome_free(snapshot)

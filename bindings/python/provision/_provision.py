@@ -15,19 +15,31 @@ from typing import Any, Callable, Iterator, List, Optional, Union
 
 from . import _addressbook, _ffi
 from ._addressbook import Addressbook, Contact
-from ._callbacks import Logger, Refreshed, inside_callback, log_thunk, refresh_thunk, retired_thunks
-from ._errors import ArgumentError, Status, error
+from ._callbacks import Logger, Refreshed, inside_callback, log_thunk, refresh_thunk
+from ._errors import ArgumentError, Status
 from ._ffi import StrPath
+from ._outcome import Outcome
 
-__all__ = ["Provision", "version", "library_path"]
+__all__ = ["Provision", "version", "status_name", "library_path"]
 
 library_path: str = _ffi.library_path
 """The path or name the shared library was loaded from."""
 
 
 def version() -> str:
-    """The library's version, e.g. ``"0.1.0"``."""
+    """The loaded library's version, e.g. ``"1.0.0"`` (:data:`VERSION` is
+    the one this binding was written for)."""
     return _ffi.decode(_ffi.version()) or ""
+
+
+def status_name(status: int) -> str:
+    """The C name of a status, e.g. ``"PROVISION_ERR_FETCH"``;
+    ``"PROVISION_UNKNOWN"`` for a value the library does not know."""
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise TypeError(f"status must be int, not {type(status).__name__}")
+    if not -(2**31) <= status < 2**31:
+        return "PROVISION_UNKNOWN"  # not a C int: no status has it
+    return _ffi.decode(_ffi.status_name(status)) or "PROVISION_UNKNOWN"
 
 
 def _milliseconds(seconds: float, what: str, least: int = 1) -> int:
@@ -45,10 +57,11 @@ class Provision:
     """One provision file, its credentials, and the outcome of the last run.
 
     Create it with :meth:`load` or :meth:`from_xml`; release it with
-    :meth:`close` or a ``with`` block. Calls on one object are serialised
-    with a lock, so it may be shared between threads, and the refresh
-    callback may use it. After ``close`` every method raises
-    :class:`ArgumentError`.
+    :meth:`close` or a ``with`` block. It may be shared between threads
+    (the library is thread-safe; ``include/provision.h`` says what each
+    call promises), and its callbacks (the logger, the refresh callback)
+    may use it, except that a logger must not call :meth:`run`. After
+    ``close`` every method raises :class:`ArgumentError`.
     """
 
     def __init__(self, handle: "ctypes._Pointer[_ffi.Opaque]", origin: str) -> None:
@@ -56,19 +69,19 @@ class Provision:
         self._handle: Optional["ctypes._Pointer[_ffi.Opaque]"] = handle
         self._origin = origin
         self._lock = threading.Lock()
-        # Calls that may wait for the refresh worker (start, stop, free) do
-        # not hold the lock, since the worker's callback may need it; they
-        # pin the handle instead, and a close() meanwhile frees it when the
-        # last pin goes.
+        # Each call pins the handle (see _use); a close() meanwhile leaves it
+        # doomed, freed when the last pin goes. The lock guards these fields.
         self._pins = 0
         self._doomed: Optional["ctypes._Pointer[_ffi.Opaque]"] = None
-        self._thunks: List[Any] = []  # C callbacks a worker may still call
+        # Every C callback installed on the handle (loggers, refresh
+        # callbacks), kept until provision_free has returned: a run keeps the
+        # logger it started with after set_logger replaced it, and a worker
+        # stopped from inside its callback still returns through it. One
+        # small object per set_logger or start_refresh call.
+        self._thunks: List[Any] = []
         self.cache_reason: Optional[str] = None
         """Why the last :meth:`run` was served from the cache (the library's
         message, listing why each URL failed); ``None`` when it was not."""
-        # The ctypes callback the library holds: it must live as long as the
-        # library may call it, i.e. until replaced, removed, or close().
-        self._log_callback: Optional[Any] = None
 
     @classmethod
     def _create(cls, loader: Any, arg: Optional[bytes], origin: str) -> "Provision":
@@ -90,14 +103,6 @@ class Provision:
     def from_xml(cls, text: str) -> "Provision":
         """Parses the text of a provision file; :class:`FormatError` if malformed."""
         return cls._create(_ffi.load_xml, _ffi.encode(text, "provision XML"), "provision XML")
-
-    @contextmanager
-    def _use(self) -> Iterator["ctypes._Pointer[_ffi.Opaque]"]:
-        """The live handle, held for the duration of one library call."""
-        with self._lock:
-            if self._handle is None:
-                raise ArgumentError("the Provision handle is closed")
-            yield self._handle
 
     def set_credentials(self, user: str, password: str) -> None:
         """Sets the credentials to send, overriding the file's ``user`` and
@@ -183,19 +188,10 @@ class Provision:
         """
         path = _ffi.encode_path(local_config_path, "local_config_path")
         thunk = refresh_thunk(callback)
-        with self._pinned() as handle:
-            # Kept before the worker can call it, and for as long as it may.
+        with self._use() as handle:
             with self._lock:
-                self._thunks.append(thunk)
-            status = _ffi.start_refresh(handle, path, thunk, None)
-            if status != Status.OK:
-                message = _ffi.last_message()
-                with self._lock:
-                    self._thunks.remove(thunk)
-                raise error(status, message)
-            # Any earlier worker has been joined (or detached, from inside a
-            # callback): only the new one may call back now.
-            self._release_thunks(keep=thunk)
+                self._thunks.append(thunk)  # before the worker can call it
+            _ffi.check(_ffi.start_refresh(handle, path, thunk, None))
 
     def stop_refresh(self) -> None:
         """Stops the refresh worker and returns once it has stopped (at once
@@ -203,10 +199,8 @@ class Provision:
         No callback is made after it returns. From inside the callback it
         returns at once and the worker ends when the callback returns.
         Does nothing when no worker runs."""
-        with self._pinned() as handle:
+        with self._use() as handle:
             _ffi.check(_ffi.stop_refresh(handle))
-            if not inside_callback():
-                self._release_thunks()
 
     def refresh_now(self, max_delay: float = 0) -> None:
         """Asks the running refresh worker for an attempt after a uniformly
@@ -262,16 +256,24 @@ class Provision:
             _ffi.check(_ffi.store_local(handle, config_bytes, path_bytes))
 
     def set_logger(self, logger: Optional[Logger]) -> None:
-        """Sends each :class:`Attempt` of later runs to ``logger``; ``None``
-        removes it. The logger is called on the thread running :meth:`run`,
-        before ``run`` returns, and must not call this object's methods (the
-        run holds it). An exception it raises is printed (as for any ctypes
-        callback) and does not stop the run. This object keeps the callable
-        alive for as long as the library may call it."""
+        """Sends each :class:`LogRecord` of later runs to ``logger``: one
+        :attr:`LogKind.ATTEMPT` per base URL tried, and a
+        :attr:`LogKind.NOTICE` for what fails nothing but should be known (a
+        corrupt cache ignored, a ``<provision>`` section refused); ``None``
+        removes it. A run already under way keeps the logger it started with.
+
+        The logger is called on the thread running the run (the caller of
+        :meth:`run`, or the refresh worker), before the run returns; it may
+        use this object except :meth:`run` (which would wait for itself),
+        and :meth:`close` there releases the handle once the run is over.
+        An exception
+        it raises is printed (as for any ctypes callback) and does not stop
+        the run. This object keeps every logger it was given alive until
+        :meth:`close`, since the library may still call a replaced one."""
         callback = log_thunk(logger)
         with self._use() as handle:
+            self._thunks.append(callback)  # before the library can call it
             _ffi.check(_ffi.set_logger(handle, callback, None))
-            self._log_callback = callback if logger is not None else None
 
     def set_user_agent(self, user_agent: Optional[str]) -> None:
         """Sets the ``User-Agent`` of later requests (printable ASCII);
@@ -345,6 +347,15 @@ class Provision:
         with self._use() as handle:
             return bool(_ffi.is_provisioned(handle, section_bytes))
 
+    def last_outcome(self) -> Optional[Outcome]:
+        """The outcome of the last successful run, as one consistent set of
+        values (:attr:`config` and :attr:`source_url` read one after the
+        other may come from two runs when the refresh worker runs between
+        them); ``None`` before a successful run."""
+        with self._use() as handle:
+            snapshot = _ffi.last_outcome(handle)
+        return Outcome._from_snapshot(snapshot) if snapshot else None
+
     # The addressbook part (docs/addressbook.md). Each call raises
     # RestrictedError, without a request, when the provision file does not
     # allow it; ServerError with the server's <error> text; FetchError
@@ -384,10 +395,12 @@ class Provision:
         return self._handle is None
 
     @contextmanager
-    def _pinned(self) -> Iterator["ctypes._Pointer[_ffi.Opaque]"]:
-        """The live handle for a call that may wait for the refresh worker:
-        not under the lock (the worker's callback may need it), but pinned,
-        so that a ``close`` meanwhile frees it only after the call."""
+    def _use(self) -> Iterator["ctypes._Pointer[_ffi.Opaque]"]:
+        """The live handle, pinned for the duration of one library call: a
+        ``close`` meanwhile frees it only once the last such call is over.
+        No lock is held during the call itself, since the library may call
+        back into Python (a logger, the refresh callback) and the callback
+        may use this object."""
         with self._lock:
             if self._handle is None:
                 raise ArgumentError("the Provision handle is closed")
@@ -402,24 +415,31 @@ class Provision:
             if doomed is not None:
                 self._release(doomed)
 
-    def _release_thunks(self, keep: Any = None) -> None:
-        """Forgets the C callbacks of workers that are gone. From inside a
-        callback a worker may still be returning through its own, so they
-        are retired instead of released."""
-        with self._lock:
-            gone = [t for t in self._thunks if t is not keep]
-            self._thunks = [keep] if keep is not None else []
-        if inside_callback():
-            retired_thunks.extend(gone)
-
     def _release(self, handle: "ctypes._Pointer[_ffi.Opaque]") -> None:
-        _ffi.free(handle)  # stops the worker first
-        self._release_thunks()
-        self._log_callback = None  # the library no longer holds it
+        if inside_callback():
+            # From inside a callback provision_free would only tell the worker
+            # to stop: it would go on, detached, calling back into Python
+            # until its run ends, at interpreter exit too (where a thread
+            # that wants the GIL is ended in a way that aborts the process).
+            # A thread of ours frees instead, and so joins the worker once
+            # the callback has returned; interpreter exit waits for it.
+            # (daemon=False: a thread started from a callback's thread would
+            # otherwise inherit its daemon flag, and exit would not wait.)
+            threading.Thread(target=self._free, args=(handle,), name="provision close", daemon=False).start()
+        else:
+            self._free(handle)
+
+    def _free(self, handle: "ctypes._Pointer[_ffi.Opaque]") -> None:
+        _ffi.free(handle)  # stops and joins the worker: nothing calls back after this
+        with self._lock:
+            self._thunks = []
 
     def close(self) -> None:
-        """Releases the handle, stopping the refresh worker first. Calling it
-        again does nothing. It may be called from inside the refresh callback."""
+        """Releases the handle, stopping the refresh worker first (an attempt
+        under way is finished; no callback is made after). Calling it again
+        does nothing. From inside a callback (the logger, the refresh
+        callback) it returns at once and the handle is released by another
+        thread once the worker has ended."""
         with self._lock:
             handle, self._handle = self._handle, None
             if handle is None:

@@ -231,11 +231,21 @@ def _password(user: str) -> str:
 
 
 def _log_line(out: TextIO) -> Callable[[Any], None]:
-    def hear(attempt: Any) -> None:
-        kind = {Status.OK: "ok", Status.ERR_SERVER: "server"}.get(attempt.status, "failed")
-        print(f"{kind:<7}{attempt.url}: {_one_line(attempt.outcome)} ({attempt.elapsed_ms} ms)", file=out, flush=True)
+    """The logger: one line per URL tried, and one per notice."""
+    from ._callbacks import LogKind, LogRecord
+
+    def hear(record: LogRecord) -> None:
+        if record.kind is LogKind.NOTICE:
+            print(f"notice {_status_name(record.status)}: {_one_line(record.message)}", file=out, flush=True)
+            return
+        kind = "ok" if record.status == Status.OK else "server" if record.status == Status.ERR_SERVER else "failed"
+        print(f"{kind:<7}{record.url}: {_one_line(record.message)} ({record.elapsed_ms} ms)", file=out, flush=True)
 
     return hear
+
+
+def _status_name(status: int) -> str:
+    return status.name if isinstance(status, Status) else str(status)
 
 
 def _credentials(prov: Any, args: argparse.Namespace, err: TextIO) -> None:
@@ -259,9 +269,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(f"warning: --local {args.local} does not exist: merging into an empty local config", file=err)
             prov.set_logger(_log_line(err))
             prov.run(args.local)
-            provisioned = [s for s in SECTIONS if prov.is_provisioned(s)]
-            print(f"served by {prov.source_url} (provisioned: {', '.join(provisioned)})", file=err)
-            out.write(prov.config or "")
+            outcome = prov.last_outcome()
+            print(f"served by {outcome.source_url} (provisioned: {', '.join(outcome.provisioned)})", file=err)
+            out.write(outcome.config)
             return EXIT_OK
     except ProvisionError as e:
         raise _failure(e, args) from None
@@ -269,7 +279,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def table(book: Any) -> List[str]:
     """An Addressbook's contacts as aligned lines: a header, then one line per contact."""
-    rows = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
+    rows: List[Tuple[str, ...]] = [("ID", "NAME", "NUMBERS", "E-MAIL", "COMPANY", "NOTE")]
     for c in book:
         numbers = ", ".join(f"{n.number} ({n.type})" for n in c.numbers)
         rows.append((c.id or "", c.name, numbers, c.email or "", c.company or "", c.note or ""))
@@ -297,7 +307,7 @@ def addressbook(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _failure(e: ProvisionError, args: argparse.Namespace) -> Failure:
     """A library failure as the program's one line and exit status."""
-    name = e.status.name if isinstance(e.status, Status) else str(e.status)
+    name = _status_name(e.status)
     if e.status == Status.ERR_SERVER:
         message = f"error ({name}): the server says: {_one_line(e.message)}"
     else:
@@ -305,13 +315,6 @@ def _failure(e: ProvisionError, args: argparse.Namespace) -> Failure:
         if e.status == Status.ERR_CREDENTIALS and args.user is None:
             message += " (give the user with --user)"
     return Failure(EXIT_BASE + int(e.status), message)
-
-
-# The section names the provisioning guide lists.
-SECTIONS = (
-    "general", "sip_options", "iax_options", "rtp_options", "stun_options", "accounts", "audio",
-    "transfer", "codecs", "restrictions", "provision", "diagnostics", "network", "fax",
-)
 
 
 def _version() -> str:

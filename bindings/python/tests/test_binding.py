@@ -20,11 +20,43 @@ HEADER = Path(__file__).resolve().parents[3] / "include" / "provision.h"
 PROVISION_XML = provision_xml(["http://127.0.0.1:9/"])
 
 
-def test_status_values_match_the_header():
+def header_enum(name: str) -> dict:
+    """``{NAME: value}`` of the C enum ``name`` in the header, without its prefix."""
     if not HEADER.is_file():
         pytest.skip("include/provision.h is not next to this checkout")
-    in_header = dict(re.findall(r"PROVISION_(\w+) = (\d+),", HEADER.read_text(encoding="utf-8")))
-    assert {name: int(value) for name, value in in_header.items()} == {s.name: s.value for s in provision.Status}
+    body = re.search(r"typedef enum " + name + r" \{(.*?)\}", HEADER.read_text(encoding="utf-8"), re.DOTALL)
+    assert body, name
+    return {n: int(v) for n, v in re.findall(r"PROVISION_(\w+) = (\d+),", body.group(1))}
+
+
+def test_status_values_match_the_header():
+    assert header_enum("provision_status") == {s.name: s.value for s in provision.Status}
+
+
+def test_log_kinds_match_the_header():
+    assert header_enum("provision_log_kind") == {"LOG_" + k.name: k.value for k in provision.LogKind}
+
+
+def test_version_constants_match_the_header_and_the_library():
+    if not HEADER.is_file():
+        pytest.skip("include/provision.h is not next to this checkout")
+    defines = dict(re.findall(r"#define PROVISION_(VERSION\w*) (\S+)", HEADER.read_text(encoding="utf-8")))
+    assert defines == {
+        "VERSION_MAJOR": str(provision.VERSION_MAJOR),
+        "VERSION_MINOR": str(provision.VERSION_MINOR),
+        "VERSION_PATCH": str(provision.VERSION_PATCH),
+        "VERSION": f'"{provision.VERSION}"',
+    }
+    assert provision.version() == provision.VERSION
+
+
+def test_status_names_are_the_librarys():
+    for status in provision.Status:
+        assert provision.status_name(status) == "PROVISION_" + status.name
+    assert provision.status_name(4242) == provision.status_name(-1) == "PROVISION_UNKNOWN"
+    assert provision.status_name(2**40) == "PROVISION_UNKNOWN"
+    with pytest.raises(TypeError):
+        provision.status_name("7")  # type: ignore[arg-type]
 
 
 def test_every_failure_status_has_its_own_exception_class():
@@ -148,3 +180,8 @@ def test_a_wrong_provision_library_is_a_clear_import_error(tmp_path):
     assert "LibraryNotFound: libprovision could not be loaded" in result.stderr
     assert missing in result.stderr
     assert "PROVISION_LIBRARY" in result.stderr
+
+
+def test_the_package_version_is_the_librarys():
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    assert f'\nversion = "{provision.VERSION}"\n' in pyproject.read_text(encoding="utf-8")

@@ -83,7 +83,7 @@ def test_none_removes_the_logger_and_close_drops_it(serve, load):
     assert heard == []
     prov.set_logger(heard.append)
     prov.close()
-    assert prov._log_callback is None
+    assert prov._thunks == []
 
 
 def test_the_user_agent_is_sent_and_can_be_reset(serve, load):
@@ -103,3 +103,31 @@ def test_a_user_agent_with_a_line_break_is_refused(load):
     with raises(provision.ArgumentError):
         prov.set_user_agent("x\r\nInjected: 1")
     assert PASSWORD not in repr(prov)
+
+
+def test_records_are_log_records_with_a_kind_and_attempt_still_reads_them(serve, load):
+    live = serve({"/configuration": Reply(ANSWER)})
+    prov = load([live.url + "/"])
+    heard: List[provision.LogRecord] = []
+    prov.set_logger(heard.append)
+    prov.run()
+    (record,) = heard
+    assert isinstance(record, provision.LogRecord) and provision.Attempt is provision.LogRecord
+    assert record.kind is provision.LogKind.ATTEMPT and str(record.kind) == "ATTEMPT"
+    assert record.outcome == record.message == f"ok, {len(ANSWER)} bytes"
+
+
+def test_a_refused_provision_section_is_a_notice(serve, load):
+    # A <provision> section without base URLs is refused: the run succeeds,
+    # the settings stay, and the logger hears why.
+    answer = ANSWER.replace("</options>", "<provision><options><refresh_rate>60</refresh_rate></options></provision></options>")
+    live = serve({"/configuration": Reply(answer)})
+    prov = load([live.url + "/"], sections="accounts,codecs,provision")
+    heard: List[provision.LogRecord] = []
+    prov.set_logger(heard.append)
+    prov.run()
+    notices = [r for r in heard if r.kind is provision.LogKind.NOTICE]
+    assert len(notices) == 1, heard
+    assert notices[0].url is None and notices[0].elapsed_ms == 0 and notices[0].status != Status.OK
+    assert notices[0].message.startswith(f"the <provision> section from {live.url}/: ")
+    assert notices[0].message.endswith("the current settings stay")
