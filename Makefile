@@ -53,13 +53,19 @@ help:
 	@echo "make demo    build, start a provisioning server on loopback, provision through the C ABI"
 	@echo "make test    every suite: Rust, C, C++, Python, plus header and symbol checks"
 	@echo "make lib     build $(LIB) (PROFILE=release for the optimised build)"
-	@echo "make header  regenerate include/provision.h"
+	@echo "make header  regenerate include/provision.h (make check-header: the committed one is current)"
+	@echo "make install install the release library, header and provision.pc (PREFIX, DESTDIR; make uninstall)"
+	@echo "make test-asan    the C and C++ suites again under ASan+UBSan (part of make test)"
+	@echo "make test-race    every thread promise of the header raced, under the sanitizers (part of make test)"
+	@echo "make test-addressbook  the addressbook's C and C++ tests, also under the sanitizers (part of make test)"
+	@echo "make example the C++ example softphone (bindings/cpp/provision.hpp)"
 	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60; not part of make test)"
 	@echo "make third-party-notices  regenerate THIRD-PARTY-NOTICES.txt and debian/copyright from Cargo.lock"
 	@echo "make vendor  crates into vendor/ for an offline, locked build (make unvendor undoes it)"
 	@echo "make deb     the Debian packages, built offline from a vendored copy (make check-deb: + lintian, install)"
 	@echo "make bench   merge and run timings against lxml, ElementTree, quick-xml; writes BENCHMARKS.md"
 	@echo "make fleet   400 handles refreshing against one loopback server; the Fleet section of BENCHMARKS.md"
+	@echo "make python-wheel  a platform wheel of the Python package with the library inside, into build/wheels"
 
 # Programs linked here record the SONAME, libprovision.so.MAJOR: the link
 # beside the build output lets them run from the tree.

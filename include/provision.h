@@ -517,7 +517,8 @@ int provision_run(struct provision_t *p, const char *local_config_path);
  * Writes `config_xml` (NULL: the merged config of the last run) to
  * `local_config_path` without the sections the last successful run
  * provisioned. The write is atomic (temp file, fsync, rename); a new file
- * gets mode 0600, an existing one keeps its mode.
+ * gets mode 0600, an existing one keeps its owner's mode without group or
+ * other write.
  *
  * Returns: PROVISION_OK; PROVISION_ERR_FORMAT when `config_xml` is
  * malformed; PROVISION_ERR_IO when the file cannot be written (the old one
@@ -536,7 +537,7 @@ int provision_store_local(const struct provision_t *p,
 /**
  * Keeps a last-known-good cache at `cache_path` (NULL: none): after each
  * successful run the answer's provisioned sections are written there
- * (atomically, mode 0600 for a new file), and when every URL fails they
+ * (atomically, always mode 0600), and when every URL fails they
  * are merged instead (PROVISION_CACHED). A cache that cannot be read or is
  * corrupt is ignored, never fatal: the logger hears a PROVISION_LOG_NOTICE.
  *
@@ -554,7 +555,7 @@ int provision_set_cache(struct provision_t *p, const char *cache_path);
 /**
  * Writes the handle's current settings, including what a server's
  * `<provision>` section changed, as a provision file at `provision_path`:
- * atomically, mode 0600 for a new file (it may hold a password). Credentials
+ * atomically, always mode 0600 (it may hold a password). Credentials
  * from `provision_set_credentials` are not written.
  *
  * Returns: PROVISION_OK; PROVISION_ERR_IO when it cannot be written (the

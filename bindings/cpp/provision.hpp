@@ -410,7 +410,8 @@ public:
     /// Keeps a last-known-good cache at `cache_path` (nullopt: none): each
     /// successful run stores its provisioned sections there (atomically,
     /// mode 0600), and when every URL fails run() merges them and returns
-    /// PROVISION_CACHED. A corrupt cache is ignored with a line on stderr.
+    /// PROVISION_CACHED. A corrupt cache is ignored (the logger hears a
+    /// PROVISION_LOG_NOTICE); the library never writes to stderr.
     void set_cache(const std::optional<std::string>& cache_path) {
         detail::check(provision_set_cache(handle_, cache_path ? cache_path->c_str() : nullptr));
     }
@@ -500,7 +501,8 @@ public:
     }
 
     /// Writes the merged config of the last run to `path` without the
-    /// provisioned sections (atomically; a new file gets mode 0600).
+    /// provisioned sections (atomically; a new file gets mode 0600, an
+    /// existing one keeps its owner's mode without group or other write).
     void store_local(const std::string& path) const {
         detail::check(provision_store_local(handle_, nullptr, path.c_str()));
     }

@@ -8,8 +8,10 @@
 
 #include <provision.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Set by a failed check; the case loop resets it before each case. */
 static int case_failed;
@@ -68,6 +70,23 @@ static inline int check_text(const char *got, const char *want, const char *what
 }
 
 #define CHECK_TEXT(got, want) check_text((got), (want), #got " == " #want, __LINE__)
+
+/* Monotonic seconds, for the deadlines of the waits on ready flags (the
+ * including file defines _POSIX_C_SOURCE). */
+static inline double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sleeps `ms` milliseconds whatever signals interrupt it. */
+static inline void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
 
 /* Runs each case of the array `cases` (elements with `name` and
  * `run(fixture)`), printing its result line, and adds the failed ones to

@@ -32,20 +32,6 @@ struct fixture {
 
 enum { TEXT_MAX = 4096, DEADLINE_S = 60 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
-}
-
 /* Waits (bounded by DEADLINE_S) until *flag is non-zero; gives its value. */
 static int wait_flag(int *flag)
 {

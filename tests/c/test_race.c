@@ -35,20 +35,6 @@ struct fixture {
 
 enum { TEXT_MAX = 4096, WINDOW_MS = 1500, DEADLINE_S = 120, MIN_ROUNDS = 20 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
-}
-
 /* A handle on BASE/race/, refresh_rate `rate`, accounts and codecs significant. */
 static provision_t *load_race(const struct fixture *f, int rate)
 {

@@ -43,13 +43,6 @@ enum { TEXT_MAX = 4096, MAX_CALLS = 256, PATIENCE_S = 120 };
 
 /* ------------------------------------------------------------------ time */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void sleep_s(double seconds)
 {
     struct timespec t = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
